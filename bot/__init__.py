@@ -1,0 +1,1 @@
+"""Achterban: a Telegram bot that lets a client council reach its dispersed backers."""

@@ -1,0 +1,118 @@
+"""The command line: `achterban run | demo | db upgrade | db revision | keygen`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+
+from bot.config import ConfigError, Settings, config_path, load_settings
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `achterban` console script."""
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return _dispatch(args)
+    except ConfigError as error:
+        print(f"achterban: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "keygen":
+        print(secrets.token_urlsafe(32))
+        return 0
+    if args.command == "demo":
+        return _demo()
+    settings = _settings(args.config)
+    if args.command is None and not settings.telegram.token:
+        print("No Telegram token configured: running the offline demo.\n", file=sys.stderr)
+        return _demo()
+    if args.command == "db":
+        return asyncio.run(_database(settings, args))
+    _check_ready_to_run(settings)
+    from bot.runner import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _settings(cli_config: str | None) -> Settings:
+    path, explicit = config_path(cli_config, os.environ)
+    return load_settings(path, required=explicit)
+
+
+def _check_ready_to_run(settings: Settings) -> None:
+    settings.require_token()
+    if len(settings.pseudonym_key) < 32:
+        raise ConfigError(
+            "[privacy] pseudonym_key",
+            "missing or shorter than 32 characters; make one with `achterban keygen`, "
+            "put it in the config file or ACHTERBAN_PSEUDONYM_KEY, keep it out of the "
+            "database and never change it",
+        )
+
+
+async def _database(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            await db.upgrade()
+            print("database is up to date")
+        else:
+            await db.make_revision(args.message)
+    finally:
+        await db.dispose()
+    return 0
+
+
+def _demo() -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="achterban",
+        description="A Telegram bot that lets a client council reach its backers with short polls. "
+        "Without a command: run the bot, or the offline demo when no token is configured.",
+    )
+    parser.add_argument("--config", help="config file (default ./config.toml or $ACHTERBAN_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="run the bot (polling or webhook, as configured)")
+    run.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    commands.add_parser("demo", help="run the bot offline against a built-in Telegram server")
+    commands.add_parser("keygen", help="print a new random secret (pseudonym key, webhook secret)")
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    actions = db.add_subparsers(dest="action", required=True)
+    actions.add_parser("upgrade", help="bring the database schema up to date")
+    revision = actions.add_parser("revision", help="write a new migration (for developers)")
+    revision.add_argument("message")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "telegram.ext.Application"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

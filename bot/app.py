@@ -1,0 +1,87 @@
+"""build_app(settings, db) -> the python-telegram-bot Application, wired feature by feature."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot import menus, scheduler
+from bot.config import Settings
+from bot.context import SERVICES, Ctx, Services
+from handlers import account, cancel, fallback, gate, invites, signup
+from handlers.ui import reply
+from storage import councils, people
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+FEATURES = (gate, signup, invites, account, cancel, fallback)  # fallback last: it takes the rest
+
+
+def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, Any, Any, Any]:
+    """The Application: Bot API address, rate limiter, features, one error handler."""
+    settings.require_token()
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram.token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_url.replace("/bot", "/file/bot"))
+        .context_types(ContextTypes(context=Ctx))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram.messages_per_second, max_retries=3)
+        )
+        .updater(None)
+        .build()
+    )
+    app.bot_data[SERVICES] = Services(settings=settings, db=db)
+    for feature in FEATURES:
+        feature.register(app)
+    app.add_error_handler(report_error)
+    scheduler.register(app)
+    return app
+
+
+async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Before the first update: schema and councils up to date, command menus published."""
+    services: Services = app.bot_data[SERVICES]
+    await services.db.upgrade()
+    async with services.db.begin() as session:
+        await councils.sync_councils(session, configured=services.settings.councils)
+        staff = await people.menu_holders(session, admins=services.settings.admins)
+    await menus.publish_family_menus(app.bot, default_language=services.settings.default_language)
+    for telegram_id, role, language in staff:
+        try:
+            await menus.publish_personal_menu(
+                app.bot, chat_id=telegram_id, role=role, language=language
+            )
+        except TelegramError as error:
+            log.info("menu for a staff chat not set (%s)", type(error).__name__)
+
+
+async def report_error(update: object, ctx: Ctx) -> None:
+    """Log what failed and where (never message text), and tell the user instead of going silent."""
+    error = ctx.error
+    frames = traceback.extract_tb(error.__traceback__) if error else []
+    where = " < ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames[-4:]))
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed: %s at %s", update_id, type(error).__name__, where)
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        try:
+            await reply(update, ctx.t("common.error"))
+        except TelegramError:
+            log.warning("could not tell the user about the error")

@@ -1,0 +1,289 @@
+"""Settings: read from a TOML file, overridden by environment variables, validated."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+LANGUAGES = ("nl", "en")
+DEFAULT_CONFIG = "config.toml"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ConfigError(Exception):
+    """A setting is wrong or missing; the message names the key and the fix."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    listen: str = "0.0.0.0"
+    port: int = 8080
+    path: str = "/telegram"
+    secret_token: str = ""
+    public_url: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str = ""
+    base_url: str = TELEGRAM_API
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    messages_per_second: float = 30.0
+    allow_paid_broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class CouncilSettings:
+    slug: str
+    name: str
+    timezone: str = "Europe/Amsterdam"
+    languages: tuple[str, ...] = LANGUAGES
+    privacy_threshold: int = 5
+    quiet_hours: tuple[str, str] = ("21:00", "08:00")
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings
+    database_url: str
+    admins: frozenset[int]
+    pseudonym_key: str
+    default_language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    councils: tuple[CouncilSettings, ...] = ()
+    retention_days: int = 180
+
+    def require_token(self) -> None:
+        """Fail clearly when the bot is about to talk to Telegram without a token."""
+        if not self.telegram.token:
+            raise ConfigError(
+                "[telegram] token",
+                "missing; ask @BotFather for a token and set it in the config file "
+                "or in ACHTERBAN_TOKEN (or run `achterban demo` to try the bot offline)",
+            )
+
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "ACHTERBAN_TOKEN": ("telegram", "token"),
+    "ACHTERBAN_BASE_URL": ("telegram", "base_url"),
+    "ACHTERBAN_MODE": ("telegram", "mode"),
+    "ACHTERBAN_WEBHOOK_SECRET": ("webhook", "secret_token"),
+    "ACHTERBAN_WEBHOOK_URL": ("webhook", "public_url"),
+    "ACHTERBAN_WEBHOOK_PORT": ("webhook", "port"),
+    "DATABASE_URL": ("database", "url"),
+    "ACHTERBAN_PSEUDONYM_KEY": ("privacy", "pseudonym_key"),
+    "ACHTERBAN_ADMINS": ("access", "admins"),
+}
+
+
+def config_path(cli_value: str | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """Where the config file is, and whether the user named it explicitly."""
+    if cli_value:
+        return Path(cli_value), True
+    if env.get("ACHTERBAN_CONFIG"):
+        return Path(env["ACHTERBAN_CONFIG"]), True
+    return Path(DEFAULT_CONFIG), False
+
+
+def load_settings(path: Path, *, required: bool, env: Mapping[str, str] | None = None) -> Settings:
+    """Read `path` (if present), apply environment overrides and validate everything."""
+    env = os.environ if env is None else env
+    raw = _read_toml(path, required=required)
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if env.get(variable):
+            target = raw.setdefault(section, {})
+            if section == "webhook":
+                target = raw.setdefault("telegram", {}).setdefault("webhook", {})
+            target[key] = env[variable]
+    return _parse(raw, base_dir=path.resolve().parent)
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError("config file", f"{path} does not exist; copy config.example.toml")
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("config file", f"{path} is not valid TOML ({error})") from None
+
+
+def _parse(raw: dict[str, Any], *, base_dir: Path) -> Settings:
+    general = _section(raw, "general")
+    default_language = _choice(general, "general", "language", LANGUAGES, "nl")
+    timezone = _timezone(general.get("timezone", "Europe/Amsterdam"), "[general] timezone")
+    councils = tuple(
+        _council(entry, index, timezone) for index, entry in enumerate(raw.get("councils", []))
+    ) or (CouncilSettings(slug="raad", name="Cliëntenraad", timezone=timezone),)
+    if len({council.slug for council in councils}) != len(councils):
+        raise ConfigError("[[councils]] slug", "two councils share a slug; make each one unique")
+    privacy = _section(raw, "privacy")
+    return Settings(
+        telegram=_telegram(_section(raw, "telegram")),
+        database_url=database_url(str(_section(raw, "database").get("url", "")), base_dir=base_dir),
+        admins=_admins(_section(raw, "access").get("admins", [])),
+        pseudonym_key=str(privacy.get("pseudonym_key", "")),
+        default_language=default_language,
+        timezone=timezone,
+        councils=councils,
+        retention_days=_integer(privacy, "privacy", "retention_days", 180, low=1, high=3650),
+    )
+
+
+def _telegram(section: dict[str, Any]) -> TelegramSettings:
+    base_url = str(section.get("base_url", TELEGRAM_API))
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("[telegram] base_url", f"must start with https:// (got {base_url!r})")
+    webhook = _section(section, "webhook", prefix="telegram.")
+    path = str(webhook.get("path", "/telegram"))
+    if not path.startswith("/"):
+        raise ConfigError("[telegram.webhook] path", f"must start with / (got {path!r})")
+    mode = _choice(section, "telegram", "mode", ("polling", "webhook"), "polling")
+    settings = TelegramSettings(
+        token=str(section.get("token", "")).strip(),
+        base_url=base_url,
+        mode=mode,  # type: ignore[arg-type]
+        webhook=WebhookSettings(
+            listen=str(webhook.get("listen", "0.0.0.0")),
+            port=_integer(webhook, "telegram.webhook", "port", 8080, low=1, high=65535),
+            path=path,
+            secret_token=str(webhook.get("secret_token", "")),
+            public_url=str(webhook.get("public_url", "")),
+        ),
+        messages_per_second=float(
+            _integer(section, "telegram", "messages_per_second", 30, low=1, high=1000)
+        ),
+        allow_paid_broadcast=bool(section.get("allow_paid_broadcast", False)),
+    )
+    if mode == "webhook":
+        _check_webhook(settings.webhook)
+    return settings
+
+
+def _check_webhook(webhook: WebhookSettings) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook.secret_token):
+        raise ConfigError(
+            "[telegram.webhook] secret_token",
+            "webhook mode needs a secret of 16-256 letters, digits, _ or - "
+            "(or set ACHTERBAN_WEBHOOK_SECRET)",
+        )
+    local = webhook.public_url.startswith(("http://127.0.0.1", "http://localhost"))
+    if not (webhook.public_url.startswith("https://") or local):
+        raise ConfigError(
+            "[telegram.webhook] public_url",
+            "webhook mode needs the public https:// address Telegram should call",
+        )
+
+
+def _council(entry: Any, index: int, default_timezone: str) -> CouncilSettings:
+    key = f"[[councils]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(key, "must be a table with slug and name")
+    slug = str(entry.get("slug", ""))
+    if not SLUG.match(slug):
+        raise ConfigError(f"{key} slug", "use 1-31 lowercase letters, digits or - (e.g. 'utrecht')")
+    name = str(entry.get("name", "")).strip()
+    if not 1 <= len(name) <= 64:
+        raise ConfigError(f"{key} name", "give the council a name of 1-64 characters")
+    languages = tuple(entry.get("languages", LANGUAGES))
+    if not languages or any(language not in LANGUAGES for language in languages):
+        raise ConfigError(f"{key} languages", f"choose from {', '.join(LANGUAGES)}")
+    quiet = str(entry.get("quiet_hours", "21:00-08:00"))
+    start, _, end = quiet.partition("-")
+    if not (CLOCK.match(start) and CLOCK.match(end)):
+        raise ConfigError(f"{key} quiet_hours", f"write it as 21:00-08:00 (got {quiet!r})")
+    return CouncilSettings(
+        slug=slug,
+        name=name,
+        timezone=_timezone(entry.get("timezone", default_timezone), f"{key} timezone"),
+        languages=languages,
+        privacy_threshold=_integer(entry, key, "privacy_threshold", 5, low=3, high=20),
+        quiet_hours=(start, end),
+    )
+
+
+def database_url(url: str, *, base_dir: Path) -> str:
+    """Turn a configured URL into an async SQLAlchemy URL; default a SQLite file."""
+    if not url:
+        return f"sqlite+aiosqlite:///{base_dir / 'achterban.sqlite3'}"
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url.removeprefix(plain)
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigError(
+        "[database] url",
+        "use sqlite:///path/to/file.sqlite3 or postgresql://user@host/db "
+        f"(got {url.split(':')[0]}:…)",
+    )
+
+
+def _admins(value: Any) -> frozenset[int]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError("[access] admins", "must be a list of Telegram user ids, e.g. [12345]")
+    try:
+        return frozenset(int(str(item).strip()) for item in items if str(item).strip())
+    except ValueError:
+        raise ConfigError(
+            "[access] admins", "must be numeric Telegram user ids, e.g. [12345]"
+        ) from None
+
+
+def _section(raw: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{prefix}{name}]", "must be a table")
+    return value
+
+
+def _choice(
+    section: dict[str, Any], name: str, key: str, allowed: tuple[str, ...], default: str
+) -> str:
+    value = str(section.get(key, default))
+    if value not in allowed:
+        options = " or ".join(f'"{option}"' for option in allowed)
+        raise ConfigError(f"[{name}] {key}", f"must be {options} (got {value!r})")
+    return value
+
+
+def _integer(
+    section: dict[str, Any], name: str, key: str, default: int, *, low: int, high: int
+) -> int:
+    value = section.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[{name}] {key}", f"must be a whole number (got {value!r})") from None
+    if not low <= number <= high:
+        raise ConfigError(f"[{name}] {key}", f"must be between {low} and {high} (got {number})")
+    return number
+
+
+def _timezone(value: Any, key: str) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            key, f"unknown timezone {value!r}; use a name like Europe/Amsterdam"
+        ) from None
+    return str(value)

@@ -1,0 +1,80 @@
+"""Run the bot until SIGINT or SIGTERM: polling, or webhook behind aiohttp."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_app, prepare
+from bot.config import Settings
+from bot.context import SERVICES
+from bot.polling import poll_until
+from bot.webhook import webhook_server
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[App]:
+    """The application, initialised, prepared and started; stopped and closed afterwards."""
+    db = Database(settings.database_url)
+    try:
+        app = build_app(settings, db)
+        async with app:
+            await prepare(app)
+            await app.start()
+            try:
+                yield app
+            finally:
+                await app.stop()
+    finally:
+        await db.dispose()
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run the bot with `settings` until `stop` is set (by default: on SIGINT or SIGTERM)."""
+    stop = stop or _stop_on_signals()
+    async with running(settings) as app:
+        mode = settings.telegram.mode
+        log.info("achterban is running as @%s (%s mode)", app.bot.username, mode)
+        if mode == "webhook":
+            await _serve_webhook(app, settings, stop)
+        else:
+            await app.bot.delete_webhook()
+            await poll_until(app, stop)
+
+
+async def _serve_webhook(app: App, settings: Settings, stop: asyncio.Event) -> None:
+    hook = settings.telegram.webhook
+    db = app.bot_data[SERVICES].db
+    runner = web.AppRunner(webhook_server(app, db=db, path=hook.path, secret=hook.secret_token))
+    await runner.setup()
+    await web.TCPSite(runner, hook.listen, hook.port).start()
+    try:
+        await app.bot.set_webhook(
+            url=hook.public_url.rstrip("/") + hook.path,
+            secret_token=hook.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    return stop

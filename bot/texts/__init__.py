@@ -1,0 +1,69 @@
+"""Every user-visible text, per language, from the TOML files beside this module."""
+
+from __future__ import annotations
+
+import html
+import string
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("nl", "en")
+FOLDER = Path(__file__).parent
+
+
+class Html(str):
+    """A fragment that is already valid Telegram HTML and must not be escaped again."""
+
+
+class Texts:
+    """Texts of one language: `t("signup.done", council=name)`; placeholders are escaped."""
+
+    def __init__(self, language: str, entries: Mapping[str, str]) -> None:
+        self.language = language
+        self._entries = entries
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        template = self._entries[key]
+        if not values:
+            return template
+        return template.format(**{name: _escape(value) for name, value in values.items()})
+
+    def keys(self) -> set[str]:
+        return set(self._entries)
+
+    def placeholders(self, key: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self._entries[key]) if name}
+
+
+@cache
+def texts_for(language: str) -> Texts:
+    """The texts of `language`, falling back to Dutch for anything unknown."""
+    language = language if language in LANGUAGES else LANGUAGES[0]
+    with (FOLDER / f"{language}.toml").open("rb") as handle:
+        return Texts(language, dict(_flatten(tomllib.load(handle))))
+
+
+def pick_language(*candidates: str | None, default: str = "nl") -> str:
+    """The first candidate we speak (e.g. a Telegram language_code "en-GB"), else `default`."""
+    for candidate in candidates:
+        short = (candidate or "")[:2].lower()
+        if short in LANGUAGES:
+            return short
+    return default
+
+
+def _escape(value: Any) -> str:
+    return value if isinstance(value, Html) else html.escape(str(value), quote=False)
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            pairs.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            pairs.append((f"{prefix}{key}", str(value)))
+    return pairs

@@ -1,0 +1,44 @@
+"""Webhook mode on aiohttp: the secret header is checked before anything else; /healthz."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_server(
+    app: Application[Any, Any, Any, Any, Any, Any], *, db: Database, path: str, secret: str
+) -> web.Application:
+    """An aiohttp app: POST `path` takes updates (403 without the right secret), GET /healthz."""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except Exception:
+            log.warning("webhook received a body that is not an update; dropped")
+            return web.json_response({"ok": False, "error": "not an update"}, status=400)
+        await app.process_update(update)
+        return web.json_response({"ok": True})
+
+    async def health(_request: web.Request) -> web.Response:
+        database = "ok" if await db.ping() else "down"
+        status = 200 if database == "ok" else 503
+        return web.json_response({"status": database, "database": database}, status=status)
+
+    server = web.Application(client_max_size=1024 * 1024)
+    server.router.add_post(path, receive)
+    server.router.add_get("/healthz", health)
+    return server

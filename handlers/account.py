@@ -1,0 +1,189 @@
+"""A person's own account: help, privacy, language, pause, resume, stop, forget; blocking."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import ChatMember, Update
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler
+
+from bot import menus
+from bot.commands import menu_for, names
+from bot.context import Ctx
+from bot.texts import LANGUAGES, texts_for
+from handlers.ui import callback_data, keyboard, replace, reply, split_data, stale_button
+from storage import people
+from storage.forget import forget_person
+from storage.models import AgeBand, MembershipStatus
+
+LANGUAGE_PREFIX = "lang"
+FORGET_PREFIX = "fg"
+ACTIVE, PAUSED, STOPPED = MembershipStatus.active, MembershipStatus.paused, MembershipStatus.stopped
+
+
+async def show_help(update: Update, ctx: Ctx) -> None:
+    """/help: the commands this user may use, in their language."""
+    role = ctx.profile.role if ctx.profile else None
+    lines = [ctx.t("help.intro")]
+    for command in menu_for(role):
+        description = ctx.t(f"commands.{command.name}")
+        lines.append(
+            ctx.t("help.line", command=command.shown_as(ctx.t.language), description=description)
+        )
+    await reply(update, "\n".join(lines))
+
+
+async def show_privacy(update: Update, ctx: Ctx) -> None:
+    """/privacy: exactly what is stored about this user, shown to them."""
+    person = ctx.profile.person if ctx.profile else None
+    if person is None:
+        await reply(update, ctx.t("account.privacy_nobody"))
+        return
+    t = ctx.t
+    memberships = ", ".join(
+        t("account.membership", council=council.name, status=t(f"status.{membership.status.value}"))
+        for membership, council in ctx.profile.memberships
+    )
+    consented = person.consented_at.astimezone(ZoneInfo(ctx.settings.timezone))
+    age = "account.age_under16" if person.age_band is AgeBand.under16 else "account.age_16plus"
+    await reply(
+        update,
+        t(
+            "account.privacy",
+            language=t("account.language_name"),
+            age=t(age),
+            consented=consented.strftime("%d-%m-%Y"),
+            memberships=memberships or "-",
+        ),
+    )
+
+
+async def choose_language(update: Update, ctx: Ctx) -> None:
+    """/language: two big buttons."""
+    if not await _is_member(update, ctx):
+        return
+    buttons = [
+        (texts_for(lang)("account.language_name"), callback_data(LANGUAGE_PREFIX, lang))
+        for lang in LANGUAGES
+    ]
+    await reply(update, ctx.t("account.choose_language"), keyboard(buttons, per_row=2))
+
+
+async def language_tapped(update: Update, ctx: Ctx) -> None:
+    """Store the chosen language and answer in it, menu included."""
+    parts = split_data(update.callback_query.data, LANGUAGE_PREFIX, 1)
+    person = ctx.profile.person if ctx.profile else None
+    if parts is None or parts[0] not in LANGUAGES or person is None:
+        await stale_button(update, ctx)
+        return
+    async with ctx.db.begin() as session:
+        await people.set_language(session, person=person, language=parts[0])
+    await replace(update, texts_for(parts[0])("account.language_set"))
+    await menus.publish_personal_menu(
+        ctx.bot, chat_id=update.effective_chat.id, role=ctx.profile.role, language=parts[0]
+    )
+
+
+async def pause(update: Update, ctx: Ctx) -> None:
+    """/pause: no questions until /resume."""
+    await _move(
+        update, ctx, to=PAUSED, only_from=[ACTIVE], done="paused", unchanged="already_paused"
+    )
+
+
+async def resume(update: Update, ctx: Ctx) -> None:
+    """/resume: questions again, also after /stop."""
+    await _move(
+        update,
+        ctx,
+        to=ACTIVE,
+        only_from=[PAUSED, STOPPED],
+        done="resumed",
+        unchanged="already_active",
+    )
+
+
+async def stop(update: Update, ctx: Ctx) -> None:
+    """/stop: no more messages at all."""
+    await _move(
+        update, ctx, to=STOPPED, only_from=[ACTIVE, PAUSED], done="stopped", unchanged="stopped"
+    )
+
+
+async def forget(update: Update, ctx: Ctx) -> None:
+    """/forget: ask for confirmation first."""
+    if not await _is_member(update, ctx):
+        return
+    buttons = [
+        (ctx.t("account.forget_yes"), callback_data(FORGET_PREFIX, "yes")),
+        (ctx.t("account.forget_no"), callback_data(FORGET_PREFIX, "no")),
+    ]
+    await reply(update, ctx.t("account.forget_confirm"), keyboard(buttons))
+
+
+async def forget_tapped(update: Update, ctx: Ctx) -> None:
+    """Erase the person (yes) or keep everything (no)."""
+    parts = split_data(update.callback_query.data, FORGET_PREFIX, 1)
+    person = ctx.profile.person if ctx.profile else None
+    if parts is None or parts[0] not in ("yes", "no") or person is None:
+        await stale_button(update, ctx)
+        return
+    if parts[0] == "no":
+        await replace(update, ctx.t("account.forget_kept"))
+        return
+    async with ctx.db.begin() as session:
+        await forget_person(session, person=person, pseudonym_key=ctx.settings.pseudonym_key)
+    await replace(update, ctx.t("account.forgotten"))
+    await menus.publish_personal_menu(
+        ctx.bot, chat_id=update.effective_chat.id, role=None, language="nl"
+    )
+
+
+async def membership_changed(update: Update, ctx: Ctx) -> None:
+    """The user blocked the bot (no more sending) or unblocked it (active again)."""
+    change = update.my_chat_member
+    blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
+    async with ctx.db.begin() as session:
+        await people.mark_blocked(session, telegram_id=change.from_user.id, blocked=blocked)
+
+
+async def _move(
+    update: Update,
+    ctx: Ctx,
+    *,
+    to: MembershipStatus,
+    only_from: list[MembershipStatus],
+    done: str,
+    unchanged: str,
+) -> None:
+    if not await _is_member(update, ctx):
+        return
+    async with ctx.db.begin() as session:
+        moved = await people.set_status(
+            session, person_id=ctx.profile.person.id, new=to, only_from=only_from
+        )
+    await reply(update, ctx.t(f"account.{done if moved else unchanged}"))
+
+
+async def _is_member(update: Update, ctx: Ctx) -> bool:
+    if ctx.profile and ctx.profile.person:
+        return True
+    await reply(update, ctx.t("account.not_member"))
+    return False
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for command, callback in (
+        ("help", show_help),
+        ("privacy", show_privacy),
+        ("language", choose_language),
+        ("pause", pause),
+        ("resume", resume),
+        ("stop", stop),
+        ("forget", forget),
+    ):
+        app.add_handler(CommandHandler(names(command), callback))
+    app.add_handler(CallbackQueryHandler(language_tapped, pattern=rf"^{LANGUAGE_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(forget_tapped, pattern=rf"^{FORGET_PREFIX}:"))
+    app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -1,0 +1,47 @@
+"""Registered last: typed answers to a draft's question, and a kind word for everything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import Ctx
+from handlers.ui import reply, stale_button, text_step
+from storage import drafts
+
+MAX_SHOWN_COMMAND = 32
+
+
+async def unknown_command(update: Update, ctx: Ctx) -> None:
+    """A command nobody handles: name it and point to /help."""
+    word = (update.effective_message.text or "/").split()[0][1:].split("@")[0]
+    await reply(update, ctx.t("fallback.unknown_command", command=word[:MAX_SHOWN_COMMAND]))
+
+
+async def text_received(update: Update, ctx: Ctx) -> None:
+    """Plain text: the answer to a draft's open question, or a pointer to the buttons."""
+    async with ctx.db.begin() as session:
+        draft = await drafts.get_draft(session, telegram_id=update.effective_user.id)
+    step = text_step(ctx, draft) if draft else None
+    if step is not None:
+        await step(update, ctx, draft)
+    else:
+        await reply(update, ctx.t("fallback.stray_text"))
+
+
+async def message_edited(update: Update, ctx: Ctx) -> None:
+    await reply(update, ctx.t("fallback.edited"))
+
+
+async def media_received(update: Update, ctx: Ctx) -> None:
+    await reply(update, ctx.t("fallback.media"))
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, message_edited))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_received))
+    app.add_handler(MessageHandler(filters.ALL, media_received))
+    app.add_handler(CallbackQueryHandler(stale_button))

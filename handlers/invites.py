@@ -1,0 +1,228 @@
+"""/invite: staff make an invite link in a few taps (council, role, tags, expiry, uses).
+
+The answers so far live in a database draft, so a restart in the middle loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.commands import names
+from bot.context import Ctx
+from bot.texts import Html
+from handlers.ui import (
+    allowed,
+    callback_data,
+    keyboard,
+    on_text,
+    replace,
+    reply,
+    split_data,
+    stale_button,
+)
+from storage import audit, councils, drafts, invites
+from storage.models import Council, Draft, Role, utcnow
+
+KIND = "invite"
+PREFIX = "inv"
+TAG = re.compile(r"^[\w-]{1,30}:[\w-]{1,30}$")
+MAX_TAGS = 5
+MAX_TAGS_TEXT = 400
+EXPIRY_DAYS = (1, 7, 30)
+USES = (1, 10, 100)
+
+
+async def invite(update: Update, ctx: Ctx) -> None:
+    """/invite: start a new invite (staff only); ask for the council when there are several."""
+    if not await allowed(update, ctx, "invite"):
+        return
+    async with ctx.db.begin() as session:
+        choices = ctx.profile.councils_with(Role.staff, await councils.all_councils(session))
+        step = "role" if len(choices) == 1 else "council"
+        data = {"council_id": choices[0].id} if len(choices) == 1 else {}
+        await drafts.save_draft(
+            session, telegram_id=ctx.profile.telegram_id, kind=KIND, step=step, data=data
+        )
+    if step == "council":
+        buttons = [(council.name, callback_data(PREFIX, "c", council.id)) for council in choices]
+        await reply(update, ctx.t("invite.choose_council"), _with_cancel(ctx, buttons))
+    else:
+        await reply(update, ctx.t("invite.choose_role"), _role_keyboard(ctx))
+
+
+async def step_tapped(update: Update, ctx: Ctx) -> None:
+    """A tap on one of the invite buttons; only the button of the current step counts."""
+    parts = split_data(update.callback_query.data, PREFIX, 2)
+    draft = await _draft(ctx)
+    if parts is None or draft is None or parts[0] not in STEPS:
+        await stale_button(update, ctx)
+        return
+    expected_step, handle = STEPS[parts[0]]
+    if draft.step != expected_step and expected_step != "any":
+        await stale_button(update, ctx)
+        return
+    await handle(update, ctx, draft, parts[1])
+
+
+async def council_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    async with ctx.db.begin() as session:
+        choices = ctx.profile.councils_with(Role.staff, await councils.all_councils(session))
+        if not value.isdigit() or int(value) not in {council.id for council in choices}:
+            await stale_button(update, ctx)
+            return
+        await _advance(session, draft, "role", council_id=int(value))
+    await replace(update, ctx.t("invite.choose_role"), _role_keyboard(ctx))
+
+
+async def role_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    if value not in Role.__members__:
+        await stale_button(update, ctx)
+        return
+    async with ctx.db.begin() as session:
+        await _advance(session, draft, "tags", role=value)
+    buttons = [(ctx.t("invite.no_tags"), callback_data(PREFIX, "t", "none"))]
+    await replace(update, ctx.t("invite.ask_tags"), _with_cancel(ctx, buttons))
+
+
+async def no_tags(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    await _ask_expiry(update, ctx, draft, tags=[])
+
+
+async def tags_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
+    """The staff member typed segment tags; check each one and say exactly what is wrong."""
+    text = update.effective_message.text or ""
+    if len(text) > MAX_TAGS_TEXT:
+        await reply(update, ctx.t("common.too_long", limit=MAX_TAGS_TEXT))
+        return
+    tags = [word.lower() for word in text.replace(",", " ").split()]
+    wrong = next((tag for tag in tags if not TAG.match(tag)), None)
+    if wrong is not None:
+        await reply(update, ctx.t("invite.bad_tag", tag=wrong[:40]))
+    elif len(set(tags)) > MAX_TAGS:
+        await reply(update, ctx.t("invite.too_many_tags", limit=MAX_TAGS))
+    else:
+        await _ask_expiry(update, ctx, draft, tags=sorted(set(tags)))
+
+
+async def expiry_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    if value not in {str(days) for days in EXPIRY_DAYS}:
+        await stale_button(update, ctx)
+        return
+    async with ctx.db.begin() as session:
+        await _advance(session, draft, "uses", days=int(value))
+    buttons = [(_uses_label(ctx, uses), callback_data(PREFIX, "u", uses)) for uses in USES]
+    await replace(update, ctx.t("invite.ask_uses"), _with_cancel(ctx, buttons, per_row=3))
+
+
+async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    """Last step: make the invite and show the link to share."""
+    if value not in {str(uses) for uses in USES}:
+        await stale_button(update, ctx)
+        return
+    async with ctx.db.begin() as session:
+        council = await councils.get_council(session, council_id=draft.data["council_id"])
+        made, code = await invites.create_invite(
+            session,
+            council_id=council.id,
+            role=Role(draft.data["role"]),
+            tags=draft.data["tags"],
+            days=draft.data["days"],
+            max_uses=int(value),
+            created_by=ctx.profile.person.id if ctx.profile.person else None,
+            now=utcnow(),
+        )
+        await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
+        audit.record(
+            session,
+            action="invite",
+            council_id=council.id,
+            actor_id=made.created_by,
+            detail=f"invite {made.id} role={made.role.value} uses={value}",
+        )
+    await replace(update, _summary(ctx, council, made, code, int(value)))
+
+
+async def cancelled(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
+    async with ctx.db.begin() as session:
+        await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
+    await replace(update, ctx.t("invite.cancelled"))
+
+
+STEPS = {
+    "c": ("council", council_chosen),
+    "r": ("role", role_chosen),
+    "t": ("tags", no_tags),
+    "e": ("expiry", expiry_chosen),
+    "u": ("uses", uses_chosen),
+    "x": ("any", cancelled),
+}
+
+
+async def _ask_expiry(update: Update, ctx: Ctx, draft: Draft, *, tags: list[str]) -> None:
+    async with ctx.db.begin() as session:
+        await _advance(session, draft, "expiry", tags=tags)
+    buttons = [
+        (
+            ctx.t("invite.expiry_day") if days == 1 else ctx.t("invite.expiry_days", days=days),
+            callback_data(PREFIX, "e", days),
+        )
+        for days in EXPIRY_DAYS
+    ]
+    markup = _with_cancel(ctx, buttons, per_row=3)
+    if update.callback_query:
+        await replace(update, ctx.t("invite.ask_expiry"), markup)
+    else:
+        await reply(update, ctx.t("invite.ask_expiry"), markup)
+
+
+async def _advance(session: Any, draft: Draft, step: str, **data: Any) -> None:
+    await drafts.save_draft(
+        session, telegram_id=draft.telegram_id, kind=KIND, step=step, data=draft.data | data
+    )
+
+
+async def _draft(ctx: Ctx) -> Draft | None:
+    async with ctx.db.begin() as session:
+        return await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND)
+
+
+def _role_keyboard(ctx: Ctx) -> Any:
+    buttons = [
+        (ctx.t(f"invite.role_{role.value}"), callback_data(PREFIX, "r", role.value))
+        for role in Role
+    ]
+    return _with_cancel(ctx, buttons)
+
+
+def _with_cancel(ctx: Ctx, buttons: list[tuple[str, str]], *, per_row: int = 1) -> Any:
+    cancel = (ctx.t("invite.cancel"), callback_data(PREFIX, "x", "-"))
+    return keyboard(buttons, per_row=per_row, footer=[cancel])
+
+
+def _uses_label(ctx: Ctx, uses: int) -> str:
+    return ctx.t("invite.uses_one") if uses == 1 else ctx.t("invite.uses_many", count=uses)
+
+
+def _summary(ctx: Ctx, council: Council, made: Any, code: str, uses: int) -> str:
+    expires = made.expires_at.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y %H:%M")
+    tags = ctx.t("invite.created_tags", tags=", ".join(made.tags)) if made.tags else ""
+    return ctx.t(
+        "invite.created",
+        role=ctx.t(f"invite.role_{made.role.value}"),
+        council=council.name,
+        tags=Html(tags),
+        expires=expires,
+        uses=_uses_label(ctx, uses),
+        link=f"https://t.me/{ctx.bot.username}?start={code}",
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(names("invite"), invite))
+    app.add_handler(CallbackQueryHandler(step_tapped, pattern=rf"^{PREFIX}:"))
+    on_text(app, KIND, "tags", tags_typed)

@@ -1,0 +1,205 @@
+"""Joining with an invite: language, consent, age band (and a guardian under 16), subscribed.
+
+Nothing about the person is stored before they agree: each step's button carries the
+language and the invite code itself (which the user already has in their /start message),
+and every step checks the code again, so a forged button cannot join anything.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import menus
+from bot.commands import names
+from bot.context import Ctx
+from bot.texts import LANGUAGES, Texts, texts_for
+from bot.throttle import Throttle
+from handlers.ui import callback_data, keyboard, replace, reply, split_data, stale_button
+from storage import councils, invites, people
+from storage.invites import CodeProblem
+from storage.models import AgeBand, Invite, Role, utcnow
+
+PREFIX = "su"
+GUESSES = "signup_guesses"
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+async def start(update: Update, ctx: Ctx) -> None:
+    """/start: with a code, begin joining; without, welcome back or explain how to join."""
+    code = ctx.args[0] if ctx.args else None
+    if code:
+        await start_with_code(update, ctx, code)
+    elif ctx.profile and ctx.profile.memberships:
+        names_ = ", ".join(council.name for _, council in ctx.profile.memberships)
+        await reply(update, ctx.t("start.welcome_back", councils=names_))
+    else:
+        await reply(update, ctx.t("start.how_to_join"))
+    if not code and ctx.profile and ctx.profile.is_admin:
+        await reply(update, ctx.t("start.admin_hint"))
+
+
+async def start_with_code(update: Update, ctx: Ctx, code: str) -> None:
+    """Check the code (slowly after repeated misses); new people choose a language first."""
+    invite = await _checked_invite(update, ctx, code, ctx.t)
+    if invite is None:
+        return
+    if ctx.profile and ctx.profile.person:
+        await _join_existing(update, ctx, invite)
+        return
+    buttons = [(LANGUAGE_NAMES[lang], callback_data(PREFIX, "l", lang, code)) for lang in LANGUAGES]
+    await reply(update, ctx.t("signup.choose_language"), keyboard(buttons, per_row=2))
+
+
+async def step_tapped(update: Update, ctx: Ctx) -> None:
+    """One tap in the sign-up: move to the next question, or finish."""
+    parts = split_data(update.callback_query.data, PREFIX, 3)
+    if parts is None or parts[1] not in LANGUAGES or parts[0] not in NEXT_STEP:
+        await stale_button(update, ctx)
+        return
+    step, language, code = parts
+    t = texts_for(language)
+    if ctx.profile and ctx.profile.person:
+        await replace(update, t("start.welcome_back", councils=_council_names(ctx)))
+        return
+    invite = await _checked_invite(update, ctx, code, t)
+    if invite is not None:
+        await NEXT_STEP[step](update, ctx, t, code, invite)
+
+
+async def ask_consent(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    async with ctx.db.begin() as session:
+        council = await councils.get_council(session, council_id=invite.council_id)
+    buttons = [(t("signup.agree"), _data("y", t, code)), (t("signup.refuse"), _data("n", t, code))]
+    await replace(update, t("signup.consent", council=council.name), keyboard(buttons))
+
+
+async def consent_refused(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    await replace(update, t("signup.refused"))
+
+
+async def ask_age(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    buttons = [
+        (t("signup.age_under16"), _data("u", t, code)),
+        (t("signup.age_16plus"), _data("a", t, code)),
+    ]
+    await replace(update, t("signup.age"), keyboard(buttons))
+
+
+async def ask_guardian(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    buttons = [
+        (t("signup.guardian_yes"), _data("g", t, code)),
+        (t("signup.guardian_no"), _data("x", t, code)),
+    ]
+    await replace(update, t("signup.guardian"), keyboard(buttons))
+
+
+async def guardian_missing(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    await replace(update, t("signup.guardian_missing"))
+
+
+async def join_under16(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    await _finish(update, ctx, t, invite, AgeBand.under16)
+
+
+async def join_16plus(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    await _finish(update, ctx, t, invite, AgeBand.adult)
+
+
+NEXT_STEP = {
+    "l": ask_consent,
+    "n": consent_refused,
+    "y": ask_age,
+    "u": ask_guardian,
+    "x": guardian_missing,
+    "g": join_under16,
+    "a": join_16plus,
+}
+
+
+async def _finish(update: Update, ctx: Ctx, t: Texts, invite: Invite, age: AgeBand) -> None:
+    """Store the person (the first write about them) and subscribe them with the invite's tags."""
+    async with ctx.db.begin() as session:
+        if not await invites.redeem(session, invite_id=invite.id):
+            await replace(update, t("signup.code_used"))
+            return
+        person = await people.create_person(
+            session, telegram_id=update.effective_user.id, language=t.language, age_band=age
+        )
+        await people.join_council(
+            session, person=person, council_id=invite.council_id, role=invite.role, tags=invite.tags
+        )
+        council = await councils.get_council(session, council_id=invite.council_id)
+    await replace(update, t("signup.done", council=council.name))
+    await menus.publish_personal_menu(
+        ctx.bot, chat_id=update.effective_chat.id, role=invite.role, language=t.language
+    )
+
+
+async def _join_existing(update: Update, ctx: Ctx, invite: Invite) -> None:
+    """Someone who already agreed joins one more council (or gets a new role) directly."""
+    profile = ctx.profile
+    async with ctx.db.begin() as session:
+        council = await councils.get_council(session, council_id=invite.council_id)
+        membership, before = await people.join_council(
+            session,
+            person=profile.person,
+            council_id=invite.council_id,
+            role=invite.role,
+            tags=invite.tags,
+        )
+        if membership.role is not before:
+            await invites.redeem(session, invite_id=invite.id)
+    if before is None:
+        await reply(update, ctx.t("signup.joined_another", council=council.name))
+    elif membership.role is not before:
+        role_name = ctx.t(f"roles.{membership.role.value}")
+        await reply(update, ctx.t("signup.role_changed", council=council.name, role=role_name))
+    else:
+        await reply(update, ctx.t("signup.already_member", council=council.name))
+    highest = max(membership.role, profile.role or Role.family, key=people.RANK.__getitem__)
+    await menus.publish_personal_menu(
+        ctx.bot, chat_id=update.effective_chat.id, role=highest, language=ctx.t.language
+    )
+
+
+async def _checked_invite(update: Update, ctx: Ctx, code: str, t: Texts) -> Invite | None:
+    """The invite, or None after telling the user what is wrong (and slowing down guessers)."""
+    guesses: Throttle = ctx.application.bot_data[GUESSES]
+    user_id, now = update.effective_user.id, time.monotonic()
+    wait = guesses.wait_seconds(user_id, now=now)
+    if wait > 0:
+        await _say(update, t("signup.slowed_down", minutes=max(1, math.ceil(wait / 60))))
+        return None
+    async with ctx.db.begin() as session:
+        found = await invites.check_code(session, code=code, now=utcnow())
+    if isinstance(found, CodeProblem):
+        guesses.note(user_id, now=now)
+        await _say(update, t(f"signup.code_{found.value}"))
+        return None
+    return found
+
+
+async def _say(update: Update, text: str) -> None:
+    if update.callback_query:
+        await replace(update, text)
+    else:
+        await reply(update, text)
+
+
+def _data(step: str, t: Texts, code: str) -> str:
+    return callback_data(PREFIX, step, t.language, code)
+
+
+def _council_names(ctx: Ctx) -> str:
+    return ", ".join(council.name for _, council in ctx.profile.memberships) if ctx.profile else ""
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.bot_data[GUESSES] = Throttle(limit=5, window=15 * 60)
+    app.add_handler(CommandHandler(names("start"), start))
+    app.add_handler(CallbackQueryHandler(step_tapped, pattern=rf"^{PREFIX}:"))

@@ -1,0 +1,52 @@
+"""Half-finished conversations kept in the database, so a restart loses nothing typed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Draft, utcnow
+
+LIFETIME = timedelta(hours=24)
+
+
+async def get_draft(
+    session: AsyncSession, *, telegram_id: int, kind: str | None = None, now: datetime | None = None
+) -> Draft | None:
+    """The user's live draft (of `kind`, or the newest of any kind)."""
+    query = select(Draft).where(
+        Draft.telegram_id == telegram_id, Draft.expires_at > (now or utcnow())
+    )
+    if kind is not None:
+        query = query.where(Draft.kind == kind)
+    return await session.scalar(query.order_by(Draft.id.desc()).limit(1))
+
+
+async def save_draft(
+    session: AsyncSession, *, telegram_id: int, kind: str, step: str, data: dict[str, Any]
+) -> Draft:
+    """Start or move on a draft; it expires a day after its last step."""
+    draft = await session.scalar(
+        select(Draft).where(Draft.telegram_id == telegram_id, Draft.kind == kind)
+    )
+    draft = draft or Draft(telegram_id=telegram_id, kind=kind, step=step)
+    draft.step, draft.data, draft.expires_at = step, dict(data), utcnow() + LIFETIME
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def drop_drafts(session: AsyncSession, *, telegram_id: int, kind: str | None = None) -> int:
+    query = delete(Draft).where(Draft.telegram_id == telegram_id)
+    if kind is not None:
+        query = query.where(Draft.kind == kind)
+    result = await session.execute(query)
+    return result.rowcount or 0
+
+
+async def drop_expired_drafts(session: AsyncSession, *, now: datetime) -> int:
+    result = await session.execute(delete(Draft).where(Draft.expires_at <= now))
+    return result.rowcount or 0

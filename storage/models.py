@@ -1,0 +1,308 @@
+"""The tables. Fields carry their own constraints; nothing here talks to a database.
+
+Data minimisation: a person is a Telegram id plus the choices they made (language, age band,
+consent time). No names, no phone numbers, no message text outside what a poll asks for.
+Anonymous answers hang off a `Respondent` that holds only a keyed pseudonym.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; SQLModel stores aware datetimes as UTC on both databases."""
+    return datetime.now(UTC)
+
+
+def _enum(kind: type[enum.Enum]) -> Any:
+    values = SAEnum(
+        kind,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+    return Column(values, nullable=False)
+
+
+class Role(enum.StrEnum):
+    family = "family"
+    council = "council"
+    staff = "staff"
+
+
+class MembershipStatus(enum.StrEnum):
+    active = "active"
+    paused = "paused"
+    stopped = "stopped"
+    blocked = "blocked"
+
+
+class AgeBand(enum.StrEnum):
+    under16 = "under16"
+    adult = "16plus"
+
+
+class PollStatus(enum.StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    open = "open"
+    closed = "closed"
+
+
+class QuestionKind(enum.StrEnum):
+    single = "single"
+    multiple = "multiple"
+    faces = "faces"
+    grade = "grade"
+    yes_no = "yes_no"
+    open_text = "open_text"
+    priorities = "priorities"
+
+
+class RoundKind(enum.StrEnum):
+    questions = "questions"
+    reminder = "reminder"
+    followup = "followup"
+
+
+class DeliveryStatus(enum.StrEnum):
+    pending = "pending"
+    claimed = "claimed"
+    sent = "sent"
+    blocked = "blocked"
+    failed = "failed"
+    uncertain = "uncertain"
+    skipped = "skipped"
+
+
+class Council(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=64)
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    languages: str = Field(default="nl,en", max_length=16)
+    privacy_threshold: int = Field(default=5, ge=3, le=20)
+    quiet_start: str = Field(default="21:00", max_length=5)
+    quiet_end: str = Field(default="08:00", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    """Someone who agreed to take part. Exists only after consent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    language: str = Field(default="nl", max_length=2)
+    age_band: AgeBand = Field(sa_column=_enum(AgeBand))
+    guardian_consent: bool = False
+    consented_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    """An invite code; only its SHA-256 is stored, so a database leak reveals no codes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    role: Role = Field(sa_column=_enum(Role))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    max_uses: int | None = Field(default=1, ge=1)
+    uses: int = Field(default=0, ge=0)
+    expires_at: datetime
+    revoked: bool = False
+    created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A person's role, segment tags and subscription status in one council."""
+
+    __table_args__ = (UniqueConstraint("person_id", "council_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    role: Role = Field(sa_column=_enum(Role))
+    status: MembershipStatus = Field(
+        default=MembershipStatus.active, sa_column=_enum(MembershipStatus)
+    )
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class MembershipTag(SQLModel, table=True):
+    """One segment tag ("location:noord") of a membership, for indexed audience queries."""
+
+    membership_id: int = Field(foreign_key="membership.id", ondelete="CASCADE", primary_key=True)
+    tag: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Draft(SQLModel, table=True):
+    """Half-finished conversation state (sign-up, invite, new poll) that survives a restart."""
+
+    __table_args__ = (UniqueConstraint("telegram_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str = Field(max_length=16)
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime
+
+
+class Template(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    title: str = Field(max_length=120)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    shared: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Poll(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    template_id: int | None = Field(default=None, foreign_key="template.id", ondelete="SET NULL")
+    title: str = Field(max_length=120)
+    status: PollStatus = Field(default=PollStatus.draft, sa_column=_enum(PollStatus))
+    anonymous: bool = True
+    allow_change: bool = True
+    audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Question(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("poll_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    position: int = Field(ge=1, le=5)
+    kind: QuestionKind = Field(sa_column=_enum(QuestionKind))
+    text: str = Field(max_length=300)
+
+
+class Option(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", ondelete="CASCADE", index=True)
+    position: int = Field(ge=1, le=10)
+    label: str = Field(max_length=60)
+
+
+class Schedule(SQLModel, table=True):
+    """A recurring round: a template sent on a rule, in the council's timezone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    template_id: int = Field(foreign_key="template.id", ondelete="CASCADE")
+    rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    paused: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Round(SQLModel, table=True):
+    """One sending of a poll (its questions, a reminder or a follow-up) to its audience."""
+
+    __table_args__ = (UniqueConstraint("schedule_id", "period_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")
+    period_key: str | None = Field(default=None, max_length=32)
+    kind: RoundKind = Field(sa_column=_enum(RoundKind))
+    total: int = 0
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    progress_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per recipient of a round, claimed and sent by workers."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        Index("ix_delivery_status_id", "status", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_column=_enum(DeliveryStatus))
+    attempts: int = 0
+    not_before: datetime | None = None
+    claimed_at: datetime | None = None
+    message_id: int | None = None
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=64)
+
+
+class Respondent(SQLModel, table=True):
+    """Who answered a poll: a keyed pseudonym (HMAC), a person id only for named polls."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "pseudonym"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    pseudonym: str = Field(max_length=64)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+
+
+class RespondentTag(SQLModel, table=True):
+    """The segment tags a respondent had when answering, for breakdowns by tag."""
+
+    respondent_id: int = Field(foreign_key="respondent.id", ondelete="CASCADE", primary_key=True)
+    tag: str = Field(max_length=64, primary_key=True, index=True)
+
+
+class Answer(SQLModel, table=True):
+    """One answer. `slot` is 0 for single-valued questions, the option or rank otherwise."""
+
+    __table_args__ = (
+        UniqueConstraint("respondent_id", "question_id", "slot"),
+        Index("ix_answer_question_option", "question_id", "option_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    respondent_id: int = Field(foreign_key="respondent.id", ondelete="CASCADE")
+    question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
+    slot: int = 0
+    option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="CASCADE")
+    value: int | None = None
+    text: str | None = Field(default=None, max_length=1000)
+    skipped: bool = False
+
+
+class FollowUp(SQLModel, table=True):
+    """What the council did with a poll's results ("you said, we did")."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    text: str = Field(max_length=3000)
+    created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to whose data; never message text."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int | None = Field(default=None, foreign_key="council.id", ondelete="SET NULL")
+    actor_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    action: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,72 @@
+"""Small builders for tests: settings, invites, and a family that has signed up."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.botapi import LocalBotApi, SimUser
+from bot.config import CouncilSettings, Settings, TelegramSettings
+from storage import invites
+from storage.db import Database
+from storage.models import Council, Role, utcnow
+from sqlalchemy import select
+
+ADMIN_ID = 1000
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
+COUNCILS = (
+    CouncilSettings(slug="noord", name="Cliëntenraad Noord"),
+    CouncilSettings(slug="zuid", name="Jongerenraad Zuid", privacy_threshold=3),
+)
+
+
+def make_settings(api: LocalBotApi, db_url: str, **changes: Any) -> Settings:
+    """Settings that point the bot at the local Bot API server and the test database."""
+    settings = Settings(
+        telegram=TelegramSettings(token=api.token, base_url=api.base_url),
+        database_url=db_url,
+        admins=frozenset({ADMIN_ID}),
+        pseudonym_key=PSEUDONYM_KEY,
+        councils=COUNCILS,
+    )
+    return replace(settings, **changes)
+
+
+async def make_invite(
+    db: Database,
+    *,
+    council: str = "noord",
+    role: Role = Role.family,
+    tags: tuple[str, ...] = (),
+    uses: int = 10,
+    days: int = 7,
+) -> str:
+    """An invite code straight from storage (the /invite flow has its own tests)."""
+    async with db.begin() as session:
+        found = await session.scalar(select(Council).where(Council.slug == council))
+        _, code = await invites.create_invite(
+            session,
+            council_id=found.id,
+            role=role,
+            tags=list(tags),
+            days=days,
+            max_uses=uses,
+            created_by=None,
+            now=utcnow(),
+        )
+    return code
+
+
+async def sign_up(user: SimUser, code: str, *, language: str = "Nederlands", adult: bool = True) -> None:
+    """Walk through the sign-up: language, consent, age band (and a guardian under 16)."""
+    await user.command("start", code)
+    await user.press(language)
+    await user.press("Ja, ik ga akkoord" if language == "Nederlands" else "Yes, I agree")
+    if language == "Nederlands":
+        await user.press("16 of ouder" if adult else "Jonger dan 16")
+        if not adult:
+            await user.press("Ja, die is akkoord")
+    else:
+        await user.press("16 or older" if adult else "Younger than 16")
+        if not adult:
+            await user.press("Yes, they agree")
