@@ -88,7 +88,8 @@ async def allowed(update: Update, ctx: Ctx, command: str) -> bool:
     if profile is not None and COMMANDS[command].allowed_for(profile.role):
         return True
     who = ctx.t("common.role_staff" if needed is Role.staff else "common.role_council")
-    await reply(update, ctx.t("common.not_allowed", role=who, command=command))
+    shown = COMMANDS[command].shown_as(ctx.t.language)
+    await reply(update, ctx.t("common.not_allowed", role=who, command=shown))
     return False
 
 

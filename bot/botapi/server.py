@@ -28,11 +28,11 @@ MAX_UPLOAD = 60 * 1024 * 1024
 
 @dataclass(frozen=True)
 class SendRecord:
-    """A successful send or edit, for measuring the bot's sending rate."""
+    """A successful send or edit (action "send"/"edit"), for measuring the sending rate."""
 
     at: float
     chat_id: int
-    method: str
+    action: str
     message_id: int
 
 
