@@ -72,9 +72,10 @@ def reply_target(chat: Chat, p: Params) -> StoredMessage | None:
     return target
 
 
-def store_bot_message(api: LocalBotApi, p: Params, kind: str, **fields: object) -> StoredMessage:
+def store_bot_message(
+    api: LocalBotApi, chat: Chat, p: Params, kind: str, **fields: object
+) -> StoredMessage:
     """Validate markup and reply, store the bot's new message and note it."""
-    chat = api.state.chat(p.chat_id())
     markup = validate_reply_markup(p.raw("reply_markup"))
     keyboard = reply_keyboard_labels(markup)
     inline = markup if markup and "inline_keyboard" in markup else None
@@ -97,11 +98,11 @@ def store_bot_message(api: LocalBotApi, p: Params, kind: str, **fields: object) 
 
 async def send_message(api: LocalBotApi, p: Params) -> object:
     """sendMessage."""
-    api.state.chat(p.chat_id())
+    chat = api.state.chat(p.chat_id())
     parsed = message_text(p)
     html = p.opt_str("text")
     message = store_bot_message(
-        api, p, "text", html=html, text=parsed.text, entities=parsed.entities
+        api, chat, p, "text", html=html, text=parsed.text, entities=parsed.entities
     )
     return message.to_dict()
 
@@ -131,14 +132,14 @@ def input_file(api: LocalBotApi, p: Params, key: str) -> StoredFile:
 
 async def send_file(api: LocalBotApi, p: Params, kind: str) -> object:
     """sendPhoto and sendDocument."""
-    api.state.chat(p.chat_id())
+    chat = api.state.chat(p.chat_id())
     parsed = caption(p)
     stored = input_file(api, p, kind)
     text = parsed.text if parsed else None
     entities = parsed.entities if parsed else []
     html = p.opt_str("caption")
     fields = {"html": html, "text": text, "entities": entities, "file": stored}
-    return store_bot_message(api, p, kind, **fields).to_dict()
+    return store_bot_message(api, chat, p, kind, **fields).to_dict()
 
 
 async def send_photo(api: LocalBotApi, p: Params) -> object:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
+SEND_MARK = "\u203a"  # a single right-pointing angle quotation mark
 MARKS = {
-    "send": "›",
+    "send": SEND_MARK,
     "press": "⦿",
     "edit": "✎",
     "delete": "✗",
@@ -59,7 +60,7 @@ def render_transcript(entries: list[TranscriptEntry], names: dict[int, str] | No
     column = max((len(s) for s in speakers), default=3)
     lines: list[str] = []
     for entry, speaker in zip(entries, speakers, strict=True):
-        head = f"{speaker:<{column}} {MARKS.get(entry.action, '›')} "
+        head = f"{speaker:<{column}} {MARKS.get(entry.action, SEND_MARK)} "
         indent = " " * len(head)
         body_width = max(WIDTH - len(head), 20)
         paragraphs = _body(entry).splitlines() or [""]

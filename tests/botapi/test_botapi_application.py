@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot.botapi import LocalBotApi
+from bot.botapi.transcript import SEND_MARK
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,7 +66,7 @@ async def test_a_user_talks_to_a_polling_bot(server: LocalBotApi, polling: Appli
     await server.wait_idle()
     assert sanne.last.text == "Je taal is Nederlands." and sanne.last.labels == []  # type: ignore[union-attr]
     transcript = server.render_transcript()
-    assert "Sanne › /start abc" in transcript
+    assert f"Sanne {SEND_MARK} /start abc" in transcript
     assert "Sanne ⦿ Nederlands" in transcript
     assert "[Nederlands]" in transcript and "(edited) Je taal is Nederlands." in transcript
 

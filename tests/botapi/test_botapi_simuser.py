@@ -9,6 +9,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.botapi import LocalBotApi
+from bot.botapi.transcript import SEND_MARK
 
 
 async def fetch(bot: Bot, action: Awaitable[object]) -> tuple[Update, asyncio.Task[object]]:
@@ -87,5 +88,5 @@ async def test_updates_outside_allowed_updates_are_dropped(bot: Bot, server: Loc
 async def test_transcript_uses_given_names(bot: Bot, server: LocalBotApi) -> None:
     server.user(42, first_name="Sanne")
     await bot.send_message(42, "Hallo Sanne")
-    assert server.render_transcript({42: "S."}) == "bot › Hallo Sanne"
+    assert server.render_transcript({42: "S."}) == f"bot {SEND_MARK} Hallo Sanne"
     assert [entry.text for entry in server.transcript] == ["Hallo Sanne"]
