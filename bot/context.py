@@ -25,7 +25,7 @@ class Services:
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """CallbackContext with `.settings`, `.db`, `.profile` and `.t` (texts in the user's language)."""
+    """CallbackContext with `.settings`, `.db`, `.profile` and `.t` (the user's texts)."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], **kwargs: Any):
         super().__init__(application, **kwargs)

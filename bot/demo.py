@@ -106,5 +106,3 @@ def demo_settings(api: LocalBotApi, folder: Path) -> Settings:
 
 def _names(api: LocalBotApi) -> dict[int, str]:
     return {user_id: user.first_name for user_id, user in api.users.items()}
-
-

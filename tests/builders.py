@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.botapi import LocalBotApi, SimUser
 from bot.config import CouncilSettings, Settings, TelegramSettings
 from storage import invites
 from storage.db import Database
 from storage.models import Council, Role, utcnow
-from sqlalchemy import select
 
 ADMIN_ID = 1000
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -57,7 +58,9 @@ async def make_invite(
     return code
 
 
-async def sign_up(user: SimUser, code: str, *, language: str = "Nederlands", adult: bool = True) -> None:
+async def sign_up(
+    user: SimUser, code: str, *, language: str = "Nederlands", adult: bool = True
+) -> None:
     """Walk through the sign-up: language, consent, age band (and a guardian under 16)."""
     await user.command("start", code)
     await user.press(language)

@@ -10,7 +10,6 @@ from storage.models import (
     AuditEntry,
     Delivery,
     Membership,
-    MembershipStatus,
     MembershipTag,
     Person,
     Poll,
@@ -36,7 +35,9 @@ async def joined(api: LocalBotApi, bot: RunningBot, user_id: int = 20, **kwargs:
     return user
 
 
-async def test_help_lists_only_family_commands_for_families(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_help_lists_only_family_commands_for_families(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     user = await joined(api, bot)
     await user.command("hulp")
     assert "/taal" in user.last.text and "/vergeet" in user.last.text
@@ -91,7 +92,9 @@ async def test_commands_for_members_explain_to_strangers(api: LocalBotApi, bot: 
         assert "Je doet nog niet mee" in stranger.last.text
 
 
-async def test_forget_asks_first_and_then_erases_every_trace(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_forget_asks_first_and_then_erases_every_trace(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     user = await joined(api, bot)
     other = await joined(api, bot, user_id=23)
     poll_id = await _answered_poll(bot, telegram_ids=[user.chat.id, other.chat.id])
@@ -120,14 +123,18 @@ async def test_forget_asks_first_and_then_erases_every_trace(api: LocalBotApi, b
     assert mine not in pseudonyms, "even with the key the answers cannot be found again"
     assert len(pseudonyms) == 2
     assert sorted(value for value, _ in answers) == [4, 5], "choice answers stay as counts"
-    assert [text for _, text in answers] == [None, None], "the open answer of the forgotten person is gone"
+    assert [text for _, text in answers] == [None, None], (
+        "the open answer of the forgotten person is gone"
+    )
     assert audit == ["forget"]
 
     await user.press_data("fg:yes")
     assert user.toasts[-1] == "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
 
 
-async def test_blocking_the_bot_marks_the_subscription_blocked(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_blocking_the_bot_marks_the_subscription_blocked(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     user = await joined(api, bot)
     await api.deliver_raw(_my_chat_member(user.chat.id, "kicked"))
     assert await statuses(bot) == ["blocked"]
@@ -150,7 +157,9 @@ async def _answered_poll(bot: RunningBot, *, telegram_ids: list[int]) -> int:
         sending = Round(poll_id=poll.id, kind=RoundKind.questions)
         session.add_all([scale, open_text, sending])
         await session.flush()
-        for value, (telegram_id, person_id) in zip((5, 4), zip(telegram_ids, person_ids, strict=True), strict=True):
+        for value, (telegram_id, person_id) in zip(
+            (5, 4), zip(telegram_ids, person_ids, strict=True), strict=True
+        ):
             key = pseudonym(PSEUDONYM_KEY, poll_id=poll.id, telegram_id=telegram_id)
             respondent = Respondent(poll_id=poll.id, pseudonym=key)
             session.add(respondent)
@@ -158,7 +167,13 @@ async def _answered_poll(bot: RunningBot, *, telegram_ids: list[int]) -> int:
             await session.flush()
             session.add(Answer(respondent_id=respondent.id, question_id=scale.id, value=value))
             if value == 5:
-                session.add(Answer(respondent_id=respondent.id, question_id=open_text.id, text="Mijn naam is Sanne"))
+                session.add(
+                    Answer(
+                        respondent_id=respondent.id,
+                        question_id=open_text.id,
+                        text="Mijn naam is Sanne",
+                    )
+                )
         return poll.id
 
 
@@ -171,7 +186,15 @@ def _my_chat_member(user_id: int, status: str) -> dict:
             "chat": {"id": user_id, "type": "private", "first_name": "Test"},
             "from": user,
             "date": 1,
-            "old_chat_member": {"user": me, "status": old, **({"until_date": 0} if old == "kicked" else {})},
-            "new_chat_member": {"user": me, "status": status, **({"until_date": 0} if status == "kicked" else {})},
+            "old_chat_member": {
+                "user": me,
+                "status": old,
+                **({"until_date": 0} if old == "kicked" else {}),
+            },
+            "new_chat_member": {
+                "user": me,
+                "status": status,
+                **({"until_date": 0} if status == "kicked" else {}),
+            },
         }
     }

@@ -45,7 +45,10 @@ async def test_group_chat_points_to_a_private_chat(api: LocalBotApi, bot: Runnin
     group = api.group(-500, "Ouders Noord")
     user = api.user(43)
     await group.send(user, "/start")
-    assert group.last.text == "Ik werk alleen in een privégesprek. Tik op @achterban_test_bot om er een te openen."
+    assert (
+        group.last.text
+        == "Ik werk alleen in een privégesprek. Tik op @achterban_test_bot om er een te openen."
+    )
     assert user.messages == []
 
 
@@ -81,7 +84,10 @@ async def test_a_crash_gets_an_apology_and_the_bot_goes_on(
         await user.send("mijn geheime bericht")
     bot.db.sessions = original
 
-    assert user.last.text == "Sorry, er ging bij ons iets mis. Er is niets verloren. Probeer het zo nog een keer."
+    assert (
+        user.last.text
+        == "Sorry, er ging bij ons iets mis. Er is niets verloren. Probeer het zo nog een keer."
+    )
     assert "RuntimeError" in caplog.text
     assert "mijn geheime bericht" not in caplog.text and "secret text" not in caplog.text
     await user.command("privacy")
@@ -100,7 +106,9 @@ async def test_telegram_refusing_a_send_is_survived(api: LocalBotApi, bot: Runni
     assert user.last.text.startswith("Dit kun je doen:")
 
 
-async def test_user_who_blocked_the_bot_does_not_break_it(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_user_who_blocked_the_bot_does_not_break_it(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     blocked = api.user(48)
     await sign_up(blocked, await make_invite(bot.db))
     api.faults.block(48)

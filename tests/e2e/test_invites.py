@@ -7,9 +7,9 @@ import re
 from sqlalchemy import select
 
 from bot.botapi import LocalBotApi
+from bot.config import Settings
 from storage.models import Draft, Invite, Membership, Role
 from tests.builders import ADMIN_ID, make_invite, sign_up
-from bot.config import Settings
 from tests.e2e.conftest import RunningBot, polling_bot
 
 LINK = re.compile(r"https://t\.me/achterban_test_bot\?start=([A-Za-z0-9_-]{22,})")
@@ -34,13 +34,19 @@ async def test_admin_makes_a_family_invite_that_works(api: LocalBotApi, bot: Run
         invite = await session.scalar(select(Invite))
         assert await session.scalar(select(Draft)) is None
     assert code not in invite.code_hash, "only a hash of the code is stored"
-    assert (invite.max_uses, invite.tags, invite.role) == (10, ["locatie:zuid", "zorg:ambulant"], Role.family)
+    assert (invite.max_uses, invite.tags, invite.role) == (
+        10,
+        ["locatie:zuid", "zorg:ambulant"],
+        Role.family,
+    )
 
     await sign_up(api.user(30), code)
     assert "Jongerenraad Zuid" in api.user(30).last.text
 
 
-async def test_wrong_tags_are_explained_and_nothing_typed_is_lost(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_wrong_tags_are_explained_and_nothing_typed_is_lost(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     admin = api.user(ADMIN_ID)
     await admin.command("invite")
     await admin.press("Cliëntenraad Noord")

@@ -39,7 +39,9 @@ async def test_family_signs_up_in_dutch(api: LocalBotApi, bot: RunningBot) -> No
     assert invite.uses == 1
 
 
-async def test_young_person_signs_up_in_english_with_guardian(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_young_person_signs_up_in_english_with_guardian(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     code = await make_invite(bot.db)
     tom = api.user(2, first_name="Tom", language_code="en")
 
@@ -53,7 +55,11 @@ async def test_young_person_signs_up_in_english_with_guardian(api: LocalBotApi, 
     assert "You are signed up with Cliëntenraad Noord" in tom.last.text
     async with bot.db.begin() as session:
         person = await session.scalar(select(Person))
-    assert (person.language, person.age_band.value, person.guardian_consent) == ("en", "under16", True)
+    assert (person.language, person.age_band.value, person.guardian_consent) == (
+        "en",
+        "under16",
+        True,
+    )
 
 
 async def test_under16_without_guardian_stores_nothing(api: LocalBotApi, bot: RunningBot) -> None:
@@ -84,7 +90,9 @@ async def test_consent_refused_stores_nothing(api: LocalBotApi, bot: RunningBot)
     assert await count(bot, Membership) == 0
 
 
-async def test_second_tap_on_last_button_does_not_sign_up_twice(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_second_tap_on_last_button_does_not_sign_up_twice(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     code = await make_invite(bot.db)
     user = api.user(5)
     await user.command("start", code)
@@ -99,7 +107,9 @@ async def test_second_tap_on_last_button_does_not_sign_up_twice(api: LocalBotApi
     assert "Welkom terug" in user.last.text
 
 
-async def test_wrong_used_and_expired_codes_are_explained(api: LocalBotApi, bot: RunningBot) -> None:
+async def test_wrong_used_and_expired_codes_are_explained(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
     used = await make_invite(bot.db, uses=1)
     expired = await make_invite(bot.db, days=-1)
     await sign_up(api.user(6), used)

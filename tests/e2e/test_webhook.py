@@ -27,9 +27,15 @@ def free_port() -> int:
 async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
     port = free_port()
     hook = WebhookSettings(
-        listen="127.0.0.1", port=port, path="/tg", secret_token=SECRET, public_url=f"http://127.0.0.1:{port}"
+        listen="127.0.0.1",
+        port=port,
+        path="/tg",
+        secret_token=SECRET,
+        public_url=f"http://127.0.0.1:{port}",
     )
-    telegram = TelegramSettings(token=api.token, base_url=api.base_url, mode="webhook", webhook=hook)
+    telegram = TelegramSettings(
+        token=api.token, base_url=api.base_url, mode="webhook", webhook=hook
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
     for _ in range(200):
@@ -50,7 +56,9 @@ async def test_updates_arrive_through_the_webhook(api: LocalBotApi, webhook_bot:
 
 
 @pytest.mark.parametrize("header", [None, "wrong-secret", SECRET + "x"])
-async def test_wrong_or_missing_secret_is_refused(api: LocalBotApi, webhook_bot: str, header: str | None) -> None:
+async def test_wrong_or_missing_secret_is_refused(
+    api: LocalBotApi, webhook_bot: str, header: str | None
+) -> None:
     update = {
         "update_id": 999,
         "message": {
@@ -62,7 +70,10 @@ async def test_wrong_or_missing_secret_is_refused(api: LocalBotApi, webhook_bot:
         },
     }
     headers = {"X-Telegram-Bot-Api-Secret-Token": header} if header else {}
-    async with aiohttp.ClientSession() as http, http.post(f"{webhook_bot}/tg", json=update, headers=headers) as answer:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{webhook_bot}/tg", json=update, headers=headers) as answer,
+    ):
         assert answer.status == 403
     await asyncio.sleep(0.1)
     assert api.calls["sendMessage"] == 0, "the update was not processed"

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.config import load_settings
+from bot.config import ENV_OVERRIDES, load_settings
+
+
+@pytest.fixture(autouse=True)
+def no_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the real environment; these tests must not see CI's DATABASE_URL."""
+    for variable in (*ENV_OVERRIDES, "ACHTERBAN_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -64,7 +71,12 @@ def test_the_example_config_is_valid() -> None:
 def test_each_mistake_stops_with_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, named: str
 ) -> None:
-    path = write(tmp_path, text + '\n[privacy]\npseudonym_key = "' + "k" * 40 + '"\n' if "=" in text and "not toml" not in text else text)
+    path = write(
+        tmp_path,
+        text + '\n[privacy]\npseudonym_key = "' + "k" * 40 + '"\n'
+        if "=" in text and "not toml" not in text
+        else text,
+    )
     code = main(["--config", str(path), "run"])
     error = capsys.readouterr().err.strip()
     assert code == 2
@@ -72,7 +84,9 @@ def test_each_mistake_stops_with_one_line_and_exit_2(
     assert "\n" not in error and "Traceback" not in error
 
 
-def test_missing_token_and_key_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_and_key_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ACHTERBAN_TOKEN", raising=False)
     assert main(["--config", str(write(tmp_path, "")), "run"]) == 2
     assert "[telegram] token: missing" in capsys.readouterr().err
