@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import menus, scheduler
@@ -75,6 +75,9 @@ async def report_error(update: object, ctx: Ctx) -> None:
     frames = traceback.extract_tb(error.__traceback__) if error else []
     where = " < ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames[-4:]))
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        await _mark_blocked(ctx, update.effective_user.id)
+        return
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where)
     if (
         isinstance(update, Update)
@@ -85,3 +88,10 @@ async def report_error(update: object, ctx: Ctx) -> None:
             await reply(update, ctx.t("common.error"))
         except TelegramError:
             log.warning("could not tell the user about the error")
+
+
+async def _mark_blocked(ctx: Ctx, telegram_id: int) -> None:
+    """Telegram said 403: the user blocked the bot, so stop sending to them."""
+    log.info("a user blocked the bot; their subscriptions are marked blocked")
+    async with ctx.db.begin() as session:
+        await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
 from storage.models import Person
-from tests.builders import make_invite, sign_up
+from tests.builders import ADMIN_ID, make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
 HELP_HINT = "Typ /hulp om te zien wat je kunt doen."
@@ -119,3 +119,15 @@ async def test_user_who_blocked_the_bot_does_not_break_it(
     assert "uitnodigingslink" in other.last.text
     async with bot.db.begin() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+async def test_html_in_typed_text_is_shown_literally(api: LocalBotApi, bot: RunningBot) -> None:
+    admin = api.user(ADMIN_ID)
+    await admin.command("uitnodigen")
+    await admin.press("Cliëntenraad Noord")
+    await admin.press("Raadsleden")
+    await admin.send("<b>x</b>&amp;")
+    assert admin.last.text == (
+        "“<b>x</b>&amp;” is geen label. Schrijf labels als soort:waarde met letters, "
+        "cijfers of -, bijvoorbeeld locatie:noord."
+    )
