@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # one clear line instead of a traceback, for any start-up failure
+        print(f"achterban: {explain_failure(error)}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -68,8 +71,16 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         if args.action == "upgrade":
-            await db.upgrade()
-            print("database is up to date")
+            before, after = await db.upgrade()
+            where = db.described
+            print(
+                f"{where}: "
+                + (
+                    f"upgraded {before or 'empty'} → {after}"
+                    if before != after
+                    else f"already at {after}"
+                )
+            )
         else:
             await db.make_revision(args.message)
     finally:
@@ -93,16 +104,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the bot (polling or webhook, as configured)")
-    run.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands.add_parser("demo", help="run the bot offline against a built-in Telegram server")
     commands.add_parser("keygen", help="print a new random secret (pseudonym key, webhook secret)")
     db = commands.add_parser("db", help="database migrations")
-    db.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     actions = db.add_subparsers(dest="action", required=True)
-    actions.add_parser("upgrade", help="bring the database schema up to date")
+    upgrade = actions.add_parser("upgrade", help="bring the database schema up to date")
     revision = actions.add_parser("revision", help="write a new migration (for developers)")
     revision.add_argument("message")
+    for sub in (run, db, upgrade, revision):
+        sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     return parser
+
+
+def explain_failure(error: Exception) -> str:
+    """One line for what stopped the bot, naming the part that failed."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError
+    from telegram.error import InvalidToken, NetworkError
+
+    if isinstance(error, InvalidToken):
+        return "Telegram does not accept the token; check [telegram] token or ACHTERBAN_TOKEN"
+    if isinstance(error, NetworkError):
+        return f"cannot reach Telegram at [telegram] base_url ({error})"
+    if isinstance(error, CommandError):
+        return f"database schema problem: {error} (is the database newer than this achterban?)"
+    if isinstance(error, DBAPIError | OSError):
+        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return f"cannot use the database from [database] url / DATABASE_URL: {cause}"
+    return f"stopped by {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _configure_logging(verbose: bool) -> None:

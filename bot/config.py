@@ -168,7 +168,7 @@ def _telegram(section: dict[str, Any]) -> TelegramSettings:
         messages_per_second=float(
             _integer(section, "telegram", "messages_per_second", 30, low=1, high=1000)
         ),
-        allow_paid_broadcast=bool(section.get("allow_paid_broadcast", False)),
+        allow_paid_broadcast=_boolean(section, "telegram", "allow_paid_broadcast", False),
     )
     if mode == "webhook":
         _check_webhook(settings.webhook)
@@ -277,6 +277,15 @@ def _integer(
     if not low <= number <= high:
         raise ConfigError(f"[{name}] {key}", f"must be between {low} and {high} (got {number})")
     return number
+
+
+def _boolean(section: dict[str, Any], name: str, key: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"[{name}] {key}", f"must be true or false, without quotes (got {value!r})"
+        )
+    return value
 
 
 def _timezone(value: Any, key: str) -> str:

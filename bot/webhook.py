@@ -10,6 +10,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.polling import handle_batch
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def webhook_server(
         except Exception:
             log.warning("webhook received a body that is not an update; dropped")
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
-        await app.process_update(update)
+        await handle_batch(app, [update])
         return web.json_response({"ok": True})
 
     async def health(_request: web.Request) -> web.Response:

@@ -11,8 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 from bot import menus
 from bot.commands import menu_for, names
 from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard, split_data
 from bot.texts import LANGUAGES, texts_for
-from handlers.ui import callback_data, keyboard, replace, reply, split_data, stale_button
+from handlers.ui import replace, reply, stale_button
 from storage import people
 from storage.forget import forget_person
 from storage.models import AgeBand, MembershipStatus

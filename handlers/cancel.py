@@ -17,7 +17,7 @@ async def cancel(update: Update, ctx: Ctx) -> None:
     """Forget the user's half-finished drafts, leaving nothing half-made behind."""
     async with ctx.db.begin() as session:
         dropped = await drafts.drop_drafts(session, telegram_id=update.effective_user.id)
-    await reply(update, ctx.t("invite.cancelled" if dropped else "invite.nothing_to_cancel"))
+    await reply(update, ctx.t("common.cancelled" if dropped else "common.nothing_to_cancel"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -14,18 +14,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.commands import names
 from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard, split_data
 from bot.texts import Html
-from handlers.ui import (
-    allowed,
-    callback_data,
-    keyboard,
-    on_text,
-    replace,
-    reply,
-    split_data,
-    stale_button,
-)
+from handlers.ui import allowed, on_text, replace, reply, stale_button
 from storage import audit, councils, drafts, invites
+from storage.invites import end_of_day
 from storage.models import Council, Draft, Role, utcnow
 
 KIND = "invite"
@@ -131,10 +124,9 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
             council_id=council.id,
             role=Role(draft.data["role"]),
             tags=draft.data["tags"],
-            days=draft.data["days"],
+            expires_at=end_of_day(utcnow(), days=draft.data["days"], timezone=council.timezone),
             max_uses=int(value),
             created_by=ctx.profile.person.id if ctx.profile.person else None,
-            now=utcnow(),
         )
         await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
         audit.record(
@@ -150,7 +142,7 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
 async def cancelled(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
     async with ctx.db.begin() as session:
         await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
-    await replace(update, ctx.t("invite.cancelled"))
+    await replace(update, ctx.t("common.cancelled"))
 
 
 STEPS = {
@@ -209,11 +201,11 @@ def _uses_label(ctx: Ctx, uses: int) -> str:
 
 
 def _summary(ctx: Ctx, council: Council, made: Any, code: str, uses: int) -> str:
-    expires = made.expires_at.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y %H:%M")
+    expires = made.expires_at.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y")
     tags = ctx.t("invite.created_tags", tags=", ".join(made.tags)) if made.tags else ""
     return ctx.t(
         "invite.created",
-        role=ctx.t(f"invite.role_{made.role.value}"),
+        role=ctx.t(f"invite.for_{made.role.value}"),
         council=council.name,
         tags=Html(tags),
         expires=expires,

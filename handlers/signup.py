@@ -17,9 +17,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import menus
 from bot.commands import names
 from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard, split_data
 from bot.texts import LANGUAGES, Texts, texts_for
 from bot.throttle import Throttle
-from handlers.ui import callback_data, keyboard, replace, reply, split_data, stale_button
+from handlers.ui import replace, reply, stale_button
 from storage import councils, invites, people
 from storage.invites import CodeProblem
 from storage.models import AgeBand, Invite, Role, utcnow

@@ -1,58 +1,19 @@
-"""What every feature shares: keyboards, callback data, replies, role checks, text steps."""
+"""What every feature shares: replies, stale buttons, role checks, typed-text steps."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application
 
 from bot.commands import COMMANDS
 from bot.context import Ctx
 from storage.models import Draft, Role
 
-MAX_CALLBACK_BYTES = 64
 TEXT_STEPS = "text_steps"
 TextStep = Callable[[Update, Ctx, Draft], Awaitable[None]]
-
-
-def callback_data(*parts: object) -> str:
-    """`prefix:part:part`, checked against Telegram's 64-byte limit."""
-    data = ":".join(str(part) for part in parts)
-    if not 0 < len(data.encode()) <= MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data of {len(data.encode())} bytes")
-    return data
-
-
-def split_data(data: str | None, prefix: str, size: int) -> list[str] | None:
-    """The parts after `prefix`, or None when the data is not exactly that shape."""
-    parts = (data or "").split(":")
-    if len(parts) != size + 1 or parts[0] != prefix:
-        return None
-    return parts[1:]
-
-
-def keyboard(
-    buttons: Iterable[tuple[str, str]],
-    *,
-    per_row: int = 1,
-    footer: Iterable[tuple[str, str]] = (),
-) -> InlineKeyboardMarkup:
-    """Big buttons: one per row unless told otherwise, then `footer` buttons on rows of their own.
-
-    Each pair is (label, callback data)."""
-    row: list[InlineKeyboardButton] = []
-    rows: list[Sequence[InlineKeyboardButton]] = []
-    for label, data in buttons:
-        row.append(InlineKeyboardButton(label, callback_data=data))
-        if len(row) == per_row:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
-    rows.extend([InlineKeyboardButton(label, callback_data=data)] for label, data in footer)
-    return InlineKeyboardMarkup(rows)
 
 
 async def reply(

@@ -9,6 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -46,10 +47,18 @@ class Database:
             return False
         return True
 
-    async def upgrade(self) -> None:
-        """Bring the schema to the newest migration."""
+    @property
+    def described(self) -> str:
+        """The database, as a person may see it (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    async def upgrade(self) -> tuple[str | None, str | None]:
+        """Bring the schema to the newest migration; returns the revisions before and after."""
         async with self.engine.begin() as connection:
+            before = await connection.run_sync(_revision)
             await connection.run_sync(_alembic, "upgrade", "head")
+            after = await connection.run_sync(_revision)
+        return before, after
 
     async def make_revision(self, message: str) -> None:
         """Write a new migration by comparing the models with the database (for developers)."""
@@ -66,6 +75,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def _alembic(connection: Connection, action: str, argument: str) -> None:

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.drafts import drop_drafts
-from storage.models import Answer, Person, Poll, Respondent
+from storage.models import Answer, ConversationState, Person, Poll, Respondent
 from storage.pseudonyms import pseudonym
 
 
@@ -38,5 +38,8 @@ async def forget_person(session: AsyncSession, *, person: Person, pseudonym_key:
                 .values(pseudonym=f"gone-{secrets.token_hex(24)}", person_id=None)
             )
     await drop_drafts(session, telegram_id=person.telegram_id)
+    await session.execute(
+        delete(ConversationState).where(ConversationState.telegram_id == person.telegram_id)
+    )
     await session.delete(person)
     audit.record(session, action="forget")

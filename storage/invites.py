@@ -6,7 +6,8 @@ import enum
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,10 +33,9 @@ async def create_invite(
     council_id: int,
     role: Role,
     tags: list[str],
-    days: int,
+    expires_at: datetime,
     max_uses: int,
     created_by: int | None,
-    now: datetime,
 ) -> tuple[Invite, str]:
     """A new invite and its code (the code itself is shown once and never stored)."""
     code = secrets.token_urlsafe(16)
@@ -45,12 +45,18 @@ async def create_invite(
         role=role,
         tags=sorted(set(tags)),
         max_uses=max_uses,
-        expires_at=now + timedelta(days=days),
+        expires_at=expires_at,
         created_by=created_by,
     )
     session.add(invite)
     await session.flush()
     return invite, code
+
+
+def end_of_day(now: datetime, *, days: int, timezone: str) -> datetime:
+    """The last moment of the day `days` from now, in the council's timezone."""
+    local = now.astimezone(ZoneInfo(timezone)).date() + timedelta(days=days)
+    return datetime.combine(local, time(23, 59, 59), tzinfo=ZoneInfo(timezone))
 
 
 async def check_code(session: AsyncSession, *, code: str, now: datetime) -> Invite | CodeProblem:

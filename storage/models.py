@@ -226,6 +226,7 @@ class Round(SQLModel, table=True):
     schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")
     period_key: str | None = Field(default=None, max_length=32)
     kind: RoundKind = Field(sa_column=_enum(RoundKind))
+    followup_id: int | None = Field(default=None, foreign_key="followup.id", ondelete="CASCADE")
     total: int = 0
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     progress_message_id: int | None = None
@@ -306,3 +307,13 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=32)
     detail: str = Field(default="", max_length=200)
     at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a user is in a guided conversation (python-telegram-bot ConversationHandler)."""
+
+    __tablename__ = "conversation_state"
+    name: str = Field(max_length=32, primary_key=True)
+    key: str = Field(max_length=64, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    state: str = Field(max_length=32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -50,10 +51,9 @@ async def make_invite(
             council_id=found.id,
             role=role,
             tags=list(tags),
-            days=days,
+            expires_at=utcnow() + timedelta(days=days),
             max_uses=uses,
             created_by=None,
-            now=utcnow(),
         )
     return code
 

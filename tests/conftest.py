@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import URL, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import database_url
 from storage.db import Database
@@ -20,23 +22,34 @@ os.environ["no_proxy"] = os.environ["NO_PROXY"]
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
-    """The PostgreSQL URL from DATABASE_URL, with a freshly migrated schema; None for SQLite."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
+    """With DATABASE_URL set: a database of this run's own (created beside the one named,
+    migrated, dropped at the end), so runs from other checkouts cannot disturb it."""
+    given = os.environ.get("DATABASE_URL")
+    if not given:
         yield None
         return
-    url = database_url(url, base_dir=Path.cwd())
+    server = make_url(database_url(given, base_dir=Path.cwd()))
+    name = f"achterban_test_{os.getpid()}_{secrets.token_hex(3)}"
+    url = server.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_on_server(server, f'CREATE DATABASE "{name}"'))
+    asyncio.run(_upgraded(url))
+    try:
+        yield url
+    finally:
+        asyncio.run(_on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    async def recreate() -> None:
-        db = Database(url)
-        async with db.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await db.upgrade()
-        await db.dispose()
 
-    asyncio.run(recreate())
-    yield url
+async def _on_server(server: URL, statement: str) -> None:
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+async def _upgraded(url: str) -> None:
+    db = Database(url)
+    await db.upgrade()
+    await db.dispose()
 
 
 @pytest.fixture

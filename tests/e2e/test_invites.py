@@ -18,16 +18,16 @@ LINK = re.compile(r"https://t\.me/achterban_test_bot\?start=([A-Za-z0-9_-]{22,})
 async def test_admin_makes_a_family_invite_that_works(api: LocalBotApi, bot: RunningBot) -> None:
     admin = api.user(ADMIN_ID, first_name="Anna")
     await admin.command("uitnodigen")
-    assert admin.last.labels == ["Cliëntenraad Noord", "Jongerenraad Zuid", "Stoppen"]
+    assert admin.last.labels == ["Cliëntenraad Noord", "Jongerenraad Zuid", "Annuleren"]
     await admin.press("Jongerenraad Zuid")
     await admin.press("Gezinnen en jongeren")
     await admin.send("locatie:zuid zorg:ambulant")
-    assert admin.last.labels == ["1 dag", "7 dagen", "30 dagen", "Stoppen"]
+    assert admin.last.labels == ["1 dag", "7 dagen", "30 dagen", "Annuleren"]
     await admin.press("7 dagen")
     await admin.press("10 mensen")
 
     text = admin.last.text
-    assert "Gezinnen en jongeren" in text and "Jongerenraad Zuid" in text
+    assert "Uitnodiging van Jongerenraad Zuid voor gezinnen en jongeren" in text
     assert "locatie:zuid, zorg:ambulant" in text and "10 mensen" in text
     code = LINK.search(text).group(1)
     async with bot.db.begin() as session:
@@ -61,7 +61,7 @@ async def test_wrong_tags_are_explained_and_nothing_typed_is_lost(
     await admin.press("1 dag")
     await admin.press("1 persoon")
     invite_message = next(m for m in admin.messages if LINK.search(m.text))
-    assert "Raadsleden" in invite_message.text and "1 persoon" in invite_message.text
+    assert "raadsleden" in invite_message.text and "1 persoon" in invite_message.text
 
 
 async def test_new_council_member_gets_the_council_menu(api: LocalBotApi, bot: RunningBot) -> None:
@@ -80,7 +80,7 @@ async def test_staff_of_one_council_invites_only_for_it(api: LocalBotApi, bot: R
     staff = api.user(32)
     await sign_up(staff, await make_invite(bot.db, council="zuid", role=Role.staff))
     await staff.command("uitnodigen")
-    assert staff.last.labels == ["Gezinnen en jongeren", "Raadsleden", "Medewerkers", "Stoppen"]
+    assert staff.last.labels == ["Gezinnen en jongeren", "Raadsleden", "Medewerkers", "Annuleren"]
 
     await staff.press_data("inv:c:1")
     assert "werkt niet meer" in staff.toasts[-1]
@@ -101,12 +101,12 @@ async def test_cancel_leaves_nothing_half_made(api: LocalBotApi, bot: RunningBot
     await admin.command("uitnodigen")
     await admin.press("Cliëntenraad Noord")
     await admin.command("annuleer")
-    assert "Er is geen uitnodiging gemaakt" in admin.last.text
+    assert admin.last.text == "Geannuleerd. Er is niets gemaakt of verstuurd."
     await admin.command("cancel")
-    assert admin.last.text == "Er is niets om te stoppen."
+    assert admin.last.text == "Er is niets om te annuleren."
 
     await admin.command("uitnodigen")
-    await admin.press("Stoppen")
+    await admin.press("Annuleren")
     async with bot.db.begin() as session:
         assert await session.scalar(select(Draft)) is None
         assert await session.scalar(select(Invite)) is None

@@ -29,3 +29,34 @@ def test_keygen_prints_a_long_random_key(capsys: pytest.CaptureFixture[str]) -> 
     first = capsys.readouterr().out.strip()
     main(["keygen"])
     assert len(first) >= 43 and first != capsys.readouterr().out.strip()
+
+
+def test_db_upgrade_takes_config_after_the_command_and_says_what_it_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    first = capsys.readouterr().out
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    second = capsys.readouterr().out
+
+    assert "achterban.sqlite3: upgraded empty →" in first
+    assert "already at" in second
+
+
+def test_unreachable_telegram_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[telegram]\ntoken = "1:x"\nbase_url = "http://127.0.0.1:9/bot"\n'
+        f'[privacy]\npseudonym_key = "{"k" * 40}"\n',
+        encoding="utf-8",
+    )
+    assert main(["run", "--config", str(config)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("achterban: cannot reach Telegram") and "\n" not in error

@@ -50,7 +50,8 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 def test_the_example_config_is_valid() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     settings = load_settings(example, required=True, env={})
-    assert settings.councils and settings.admins
+    assert [council.slug for council in settings.councils] == ["noord", "zuid"]
+    assert settings.admins == frozenset(), "no stranger becomes admin by copying the example"
 
 
 @pytest.mark.parametrize(
@@ -66,6 +67,7 @@ def test_the_example_config_is_valid() -> None:
         ('[[councils]]\nslug = "n"\nname = "x"\nquiet_hours = "9pm"\n', "quiet_hours"),
         ('[telegram]\nmode = "webhook"\n', "secret_token"),
         ("this is = not toml [", "not valid TOML"),
+        ('[telegram]\nallow_paid_broadcast = "false"\n', "allow_paid_broadcast"),
     ],
 )
 def test_each_mistake_stops_with_one_line_and_exit_2(

@@ -1,0 +1,154 @@
+"""How a poll question looks to a family: its text and its big buttons, before and after.
+
+Callback data (all well under 64 bytes, whatever the language):
+  qa:<question>:<value>   answer (option position, face, grade, or 1/2/3 for yes/no/don't know)
+  qm:<question>:<mask>    several choices: show the keyboard with this selection (bit per option)
+  qd:<question>:<mask>    several choices: done, store the selection
+  qp:<question>:<picks>   priorities: picks so far, option positions as hex digits, "-" for none
+  qs:<question>           skip
+  qo:<question>           open text: (re)type the answer
+  qc:<question>           change an answer
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.keyboards import callback_data, keyboard
+from bot.texts import Texts
+from storage.models import Answer, PollStatus, QuestionKind
+from storage.polls import PollView, QuestionView
+
+FACES = ("😞", "🙁", "😐", "🙂", "😄")
+GRADES = tuple(range(1, 11))
+YES_NO = {1: "poll.yes", 2: "poll.no", 3: "poll.dont_know"}
+TOP = 3
+OPEN_TEXT_LIMIT = 500
+HEX = "0123456789abcdef"
+
+
+def closes_on(view: PollView) -> str:
+    """The closing moment in the council's timezone, as families read it."""
+    moment = view.poll.closes_at.astimezone(ZoneInfo(view.council.timezone))
+    return moment.strftime("%d-%m-%Y %H:%M")
+
+
+def header(t: Texts, view: PollView, question: QuestionView) -> str:
+    """Question N of M and the question itself; the first also introduces the poll."""
+    lines = []
+    if question.question.position == 1:
+        details = "poll.details_anonymous" if view.poll.anonymous else "poll.details_named"
+        lines += [
+            t("poll.intro", council=view.council.name, title=view.poll.title),
+            t(details, count=len(view.questions), closes=closes_on(view)),
+            "",
+        ]
+    number = t("poll.question_header", number=question.question.position, total=len(view.questions))
+    lines += [f"<b>{number}</b>", t("poll.question", text=question.question.text)]
+    return "\n".join(lines)
+
+
+def asking(
+    t: Texts, view: PollView, question: QuestionView, *, mask: int = 0, picks: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The question with its answer buttons (and the hint its kind needs)."""
+    kind = question.question.kind
+    text = header(t, view, question)
+    hint = {
+        QuestionKind.multiple: t("poll.multiple_hint"),
+        QuestionKind.priorities: t("poll.priorities_hint", chosen=_picked_labels(question, picks)),
+        QuestionKind.open_text: t("poll.open_hint", limit=OPEN_TEXT_LIMIT),
+    }.get(kind)
+    if hint:
+        text += f"\n\n<i>{hint}</i>"
+    return text, answer_buttons(t, question, mask=mask, picks=picks)
+
+
+def answer_buttons(
+    t: Texts, question: QuestionView, *, mask: int = 0, picks: str = ""
+) -> InlineKeyboardMarkup:
+    qid = question.id
+    skip = (t("poll.skip"), callback_data("qs", qid))
+    match question.question.kind:
+        case QuestionKind.single:
+            buttons = [(o.label, callback_data("qa", qid, o.position)) for o in question.options]
+            return keyboard(buttons, footer=[skip])
+        case QuestionKind.multiple:
+            buttons = [
+                (
+                    ("☑ " if mask & 1 << o.position else "☐ ") + o.label,
+                    callback_data("qm", qid, mask ^ 1 << o.position),
+                )
+                for o in question.options
+            ]
+            return keyboard(
+                buttons, footer=[(t("poll.done"), callback_data("qd", qid, mask)), skip]
+            )
+        case QuestionKind.priorities:
+            chosen = set(picks)
+            buttons = [
+                (o.label, callback_data("qp", qid, picks + HEX[o.position]))
+                for o in question.options
+                if HEX[o.position] not in chosen
+            ]
+            footer = [(t("poll.start_over"), callback_data("qp", qid, "-"))] if picks else []
+            return keyboard(buttons, footer=[*footer, skip])
+        case QuestionKind.faces:
+            buttons = [
+                (face, callback_data("qa", qid, value)) for value, face in enumerate(FACES, 1)
+            ]
+            return keyboard(buttons, per_row=5, footer=[skip])
+        case QuestionKind.grade:
+            buttons = [(str(grade), callback_data("qa", qid, grade)) for grade in GRADES]
+            return keyboard(buttons, per_row=5, footer=[skip])
+        case QuestionKind.yes_no:
+            buttons = [(t(key), callback_data("qa", qid, value)) for value, key in YES_NO.items()]
+            return keyboard(buttons, per_row=3, footer=[skip])
+        case _:
+            return keyboard([], footer=[skip])
+
+
+def answered(
+    t: Texts, view: PollView, question: QuestionView, rows: list[Answer]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The question with the family's answer, and a Change button while that is allowed."""
+    text = f"{header(t, view, question)}\n\n{describe(t, question, rows)}"
+    can_change = view.poll.allow_change and view.poll.status is PollStatus.open
+    change = "qo" if question.question.kind is QuestionKind.open_text else "qc"
+    markup = (
+        keyboard([(t("poll.change"), callback_data(change, question.id))]) if can_change else None
+    )
+    return text, markup
+
+
+def describe(t: Texts, question: QuestionView, rows: list[Answer]) -> str:
+    """'✓ Your answer: …' in words a family recognises."""
+    if not rows or rows[0].skipped:
+        return t("poll.skipped")
+    kind = question.question.kind
+    if kind is QuestionKind.open_text:
+        return t("poll.your_answer", answer=f"«{rows[0].text}»")
+    if kind is QuestionKind.faces:
+        label = f"{FACES[rows[0].value - 1]} ({rows[0].value}/5)"
+    elif kind is QuestionKind.grade:
+        label = str(rows[0].value)
+    elif kind is QuestionKind.yes_no:
+        label = t(YES_NO[rows[0].value])
+    else:
+        labels = {option.id: option.label for option in question.options}
+        ordered = sorted(rows, key=lambda row: row.slot)
+        label = ", ".join(
+            (f"{row.slot}. " if kind is QuestionKind.priorities else "") + labels[row.option_id]
+            for row in ordered
+        )
+    return t("poll.your_answer", answer=label)
+
+
+def _picked_labels(question: QuestionView, picks: str) -> str:
+    chosen = [question.option_at(HEX.index(pick)) for pick in picks]
+    return (
+        ", ".join(f"{rank}. {option.label}" for rank, option in enumerate(chosen, 1) if option)
+        or "-"
+    )

@@ -1,0 +1,143 @@
+"""Results as a compact message, with text bars, that never shows a count below k.
+
+A count below the council's threshold k reads "fewer than k". When hiding one count could be
+undone by subtracting the others from the total, the next smallest count is hidden as well.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+from bot.questions import FACES, YES_NO
+from bot.texts import Texts
+from storage.models import QuestionKind
+from storage.polls import PollView, QuestionView
+from storage.tallies import QuestionTally
+
+K = TypeVar("K", bound=Hashable)
+BAR = 10
+MAX_TEXTS = 10
+MAX_TEXT_CHARS = 200
+
+
+def hide_small(counts: Mapping[K, int], k: int) -> dict[K, int | None]:
+    """Counts with every 1..k-1 replaced by None, plus a second cell when only one is hidden."""
+    shown: dict[K, int | None] = {
+        key: (n if n == 0 or n >= k else None) for key, n in counts.items()
+    }
+    hidden = [key for key, n in shown.items() if n is None]
+    if len(hidden) == 1:
+        others = sorted((n, str(key), key) for key, n in counts.items() if shown[key] and n > 0)
+        if others:
+            shown[others[0][2]] = None
+    return shown
+
+
+def bar(share: float) -> str:
+    filled = round(share * BAR)
+    return "▓" * filled + "░" * (BAR - filled)
+
+
+def poll_results(
+    t: Texts,
+    view: PollView,
+    tallies: Mapping[int, QuestionTally],
+    *,
+    asked: int,
+    answered: int,
+    k: int,
+) -> str:
+    """The whole poll: response, then every question (or 'not enough answers yet')."""
+    lines = [t("results.title", title=view.poll.title)]
+    if answered < k:
+        lines.append(t("results.response_hidden", k=k, asked=asked))
+        lines.append(t("results.not_enough", k=k))
+        return "\n".join(lines)
+    rate = round(100 * answered / asked) if asked else 0
+    lines.append(t("results.response", answered=answered, asked=asked, rate=rate))
+    for question in view.questions:
+        lines += ["", question_results(t, question, tallies.get(question.id, QuestionTally()), k=k)]
+    return "\n".join(lines)
+
+
+def question_results(t: Texts, question: QuestionView, tally: QuestionTally, *, k: int) -> str:
+    """One question: its title, n, and a bar per answer (or a ranking, or the open answers)."""
+    head = t("results.question", number=question.question.position, text=question.question.text)
+    if tally.answered < k:
+        return f"{head}\n{t('results.not_enough', k=k)}"
+    head += "\n" + t("results.n", n=tally.answered)
+    kind = question.question.kind
+    if kind is QuestionKind.open_text:
+        return f"{head}\n{_open_answers(t, tally)}"
+    if kind is QuestionKind.priorities:
+        return f"{head}\n{_ranking(t, question, tally, k)}"
+    labels = _labels(t, question)
+    shown = hide_small({key: tally.counts.get(key, 0) for key in labels}, k)
+    rows = [_row(t, labels[key], count, tally.answered, k) for key, count in shown.items()]
+    if kind in (QuestionKind.faces, QuestionKind.grade):
+        rows.append(_mean_median(t, tally))
+    return "\n".join([head, *rows])
+
+
+def _labels(t: Texts, question: QuestionView) -> dict[int, str]:
+    kind = question.question.kind
+    if kind is QuestionKind.faces:
+        return {value: face for value, face in enumerate(FACES, 1)}
+    if kind is QuestionKind.grade:
+        return {grade: str(grade) for grade in range(1, 11)}
+    if kind is QuestionKind.yes_no:
+        return {value: t(key) for value, key in YES_NO.items()}
+    return {option.id: option.label for option in question.options}
+
+
+def _row(t: Texts, label: str, count: int | None, n: int, k: int) -> str:
+    if count is None:
+        return t("results.row_hidden", label=label, bar=bar(0).replace("░", "·"), k=k)
+    share = count / n if n else 0
+    return t("results.row", label=label, bar=bar(share), percent=round(100 * share), count=count)
+
+
+def _mean_median(t: Texts, tally: QuestionTally) -> str:
+    values = [value for value, count in sorted(tally.counts.items()) for _ in range(count)]
+    return t(
+        "results.mean_median",
+        mean=f"{statistics.fmean(values):.1f}".replace(".", ","),
+        median=f"{statistics.median(values):g}".replace(".", ","),
+    )
+
+
+def _ranking(t: Texts, question: QuestionView, tally: QuestionTally, k: int) -> str:
+    """Borda count: 3 points for a first place, 2 for a second, 1 for a third."""
+    points = {
+        option.id: sum((4 - rank) * n for rank, n in tally.ranks.get(option.id, {}).items())
+        for option in question.options
+    }
+    firsts = hide_small({o.id: tally.ranks.get(o.id, {}).get(1, 0) for o in question.options}, k)
+    ordered = sorted(question.options, key=lambda option: (-points[option.id], option.position))
+    return "\n".join(
+        t(
+            "results.rank",
+            place=place,
+            label=option.label,
+            points=points[option.id],
+            firsts=firsts[option.id] if firsts[option.id] is not None else t("results.fewer", k=k),
+        )
+        for place, option in enumerate(ordered, 1)
+    )
+
+
+def _open_answers(t: Texts, tally: QuestionTally) -> str:
+    texts = list(tally.texts)
+    random.shuffle(texts)
+    lines = [t("results.open_note")]
+    lines += [t("results.open_answer", text=_clip(text)) for text in texts[:MAX_TEXTS]]
+    if len(texts) > MAX_TEXTS:
+        lines.append(t("results.open_more", count=len(texts) - MAX_TEXTS))
+    return "\n".join(lines)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"

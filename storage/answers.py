@@ -1,0 +1,97 @@
+"""Answers: one respondent per person per poll (a keyed pseudonym), one answer per question.
+
+The unique key (respondent, question, slot) makes a double count impossible, whatever the
+code above does. Recording an answer replaces that respondent's rows for the question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Answer, Membership, MembershipTag, Poll, Respondent, RespondentTag
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One row of an answer: an option (with its slot), a value, a text, or a skip."""
+
+    slot: int = 0
+    option_id: int | None = None
+    value: int | None = None
+    text: str | None = None
+    skipped: bool = False
+
+
+async def find_respondent(
+    session: AsyncSession, *, poll_id: int, pseudonym: str
+) -> Respondent | None:
+    return await session.scalar(
+        select(Respondent).where(Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym)
+    )
+
+
+async def respondent_for(
+    session: AsyncSession, *, poll: Poll, pseudonym: str, person_id: int
+) -> Respondent:
+    """The respondent of this person in this poll, made on the first answer with their tags.
+
+    Anonymous polls store only the pseudonym; named polls also the person id.
+    """
+    found = await find_respondent(session, poll_id=poll.id, pseudonym=pseudonym)
+    if found is not None:
+        return found
+    values = {
+        "poll_id": poll.id,
+        "pseudonym": pseudonym,
+        "person_id": None if poll.anonymous else person_id,
+    }
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(Respondent).values(**values).on_conflict_do_nothing())
+    respondent = await find_respondent(session, poll_id=poll.id, pseudonym=pseudonym)
+    tags = await session.scalars(
+        select(MembershipTag.tag)
+        .join(Membership, Membership.id == MembershipTag.membership_id)
+        .where(Membership.person_id == person_id, Membership.council_id == poll.council_id)
+    )
+    session.add_all(RespondentTag(respondent_id=respondent.id, tag=tag) for tag in set(tags))
+    return respondent
+
+
+async def answers_of(session: AsyncSession, *, respondent_id: int) -> dict[int, list[Answer]]:
+    """The respondent's answer rows, per question id."""
+    rows = await session.scalars(
+        select(Answer).where(Answer.respondent_id == respondent_id).order_by(Answer.slot)
+    )
+    found: dict[int, list[Answer]] = {}
+    for row in rows:
+        found.setdefault(row.question_id, []).append(row)
+    return found
+
+
+async def record(
+    session: AsyncSession, *, respondent_id: int, question_id: int, choices: list[Choice]
+) -> bool:
+    """Store the answer to one question, replacing an earlier one; True if it was the first."""
+    removed = await session.execute(
+        delete(Answer).where(
+            Answer.respondent_id == respondent_id, Answer.question_id == question_id
+        )
+    )
+    session.add_all(
+        Answer(
+            respondent_id=respondent_id,
+            question_id=question_id,
+            slot=choice.slot,
+            option_id=choice.option_id,
+            value=choice.value,
+            text=choice.text,
+            skipped=choice.skipped,
+        )
+        for choice in choices
+    )
+    await session.flush()
+    return not removed.rowcount

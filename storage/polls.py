@@ -1,0 +1,343 @@
+"""Polls: creating them from a draft, who is asked, opening, closing, listing, follow-ups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Council,
+    Delivery,
+    DeliveryStatus,
+    FollowUp,
+    Membership,
+    MembershipStatus,
+    MembershipTag,
+    Option,
+    Poll,
+    PollStatus,
+    Question,
+    QuestionKind,
+    Respondent,
+    Role,
+    Round,
+    RoundKind,
+)
+
+
+@dataclass
+class QuestionView:
+    question: Question
+    options: list[Option] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.question.id
+
+    def option_at(self, position: int) -> Option | None:
+        return next((option for option in self.options if option.position == position), None)
+
+
+@dataclass
+class PollView:
+    """A poll with its council, questions and options, loaded together."""
+
+    poll: Poll
+    council: Council
+    questions: list[QuestionView]
+
+    def question(self, question_id: int) -> QuestionView | None:
+        return next((view for view in self.questions if view.id == question_id), None)
+
+
+@dataclass(frozen=True)
+class PollLine:
+    """One poll in a list: how many were asked and how many answered."""
+
+    poll: Poll
+    asked: int
+    answered: int
+    followups: int
+
+    @property
+    def rate(self) -> int:
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
+async def create_poll(
+    session: AsyncSession,
+    *,
+    council_id: int,
+    body: dict[str, Any],
+    created_by: int | None,
+    now: datetime,
+) -> Poll:
+    """A poll with its questions and options, from a finished draft's data."""
+    opens_at = _moment(body.get("opens_at")) or now
+    poll = Poll(
+        council_id=council_id,
+        title=body["title"],
+        status=PollStatus.open if opens_at <= now else PollStatus.scheduled,
+        anonymous=body.get("anonymous", True),
+        allow_change=body.get("allow_change", True),
+        audience_tags=sorted(body.get("audience_tags", [])),
+        opens_at=opens_at,
+        closes_at=_moment(body["closes_at"]),
+        created_by=created_by,
+        template_id=body.get("template_id"),
+    )
+    session.add(poll)
+    await session.flush()
+    for position, spec in enumerate(body["questions"], start=1):
+        question = Question(
+            poll_id=poll.id, position=position, kind=QuestionKind(spec["kind"]), text=spec["text"]
+        )
+        session.add(question)
+        await session.flush()
+        session.add_all(
+            Option(question_id=question.id, position=index, label=label)
+            for index, label in enumerate(spec.get("options", []), start=1)
+        )
+    return poll
+
+
+async def load_poll(session: AsyncSession, *, poll_id: int) -> PollView | None:
+    """The poll with council, questions and options, in three queries."""
+    found = (
+        await session.execute(
+            select(Poll, Council)
+            .join(Council, Council.id == Poll.council_id)
+            .where(Poll.id == poll_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    poll, council = found
+    questions = list(
+        await session.scalars(
+            select(Question).where(Question.poll_id == poll_id).order_by(Question.position)
+        )
+    )
+    options: defaultdict[int, list[Option]] = defaultdict(list)
+    rows = await session.scalars(
+        select(Option)
+        .where(Option.question_id.in_([question.id for question in questions]))
+        .order_by(Option.position)
+    )
+    for option in rows:
+        options[option.question_id].append(option)
+    views = [QuestionView(question, options[question.id]) for question in questions]
+    return PollView(poll=poll, council=council, questions=views)
+
+
+async def poll_of_question(session: AsyncSession, *, question_id: int) -> int | None:
+    return await session.scalar(select(Question.poll_id).where(Question.id == question_id))
+
+
+def audience(council_id: int, tags: list[str]) -> Any:
+    """Active families of the council; with tags: any value per kind, every kind (AND of ORs)."""
+    query = select(Membership.person_id).where(
+        Membership.council_id == council_id,
+        Membership.role == Role.family,
+        Membership.status == MembershipStatus.active,
+    )
+    by_kind: defaultdict[str, list[str]] = defaultdict(list)
+    for tag in tags:
+        by_kind[tag.split(":", 1)[0]].append(tag)
+    for values in by_kind.values():
+        tagged = select(MembershipTag.membership_id).where(MembershipTag.tag.in_(values))
+        query = query.where(Membership.id.in_(tagged))
+    return query
+
+
+async def start_round(
+    session: AsyncSession,
+    *,
+    poll: Poll,
+    kind: RoundKind,
+    recipients: Any,
+    followup_id: int | None = None,
+) -> Round:
+    """A round and one outbox row per recipient, in the caller's transaction."""
+    sending = Round(poll_id=poll.id, kind=kind, followup_id=followup_id)
+    session.add(sending)
+    await session.flush()
+    people = recipients.subquery()
+    result = await session.execute(
+        insert(Delivery).from_select(
+            ["round_id", "person_id", "status", "attempts"],
+            select(
+                literal(sending.id),
+                people.c.person_id,
+                literal(DeliveryStatus.pending.value),
+                literal(0),
+            ).distinct(),
+        )
+    )
+    sending.total = result.rowcount or 0
+    return sending
+
+
+def asked(poll_id: int) -> Any:
+    """Everyone who received the poll's questions, still subscribed and reachable."""
+    return (
+        select(Delivery.person_id)
+        .join(Round, Round.id == Delivery.round_id)
+        .join(Poll, Poll.id == Round.poll_id)
+        .join(
+            Membership,
+            and_(
+                Membership.person_id == Delivery.person_id, Membership.council_id == Poll.council_id
+            ),
+        )
+        .where(
+            Round.poll_id == poll_id,
+            Round.kind == RoundKind.questions,
+            Delivery.status == DeliveryStatus.sent,
+            Membership.status == MembershipStatus.active,
+        )
+    )
+
+
+async def was_asked(session: AsyncSession, *, poll_id: int, person_id: int) -> bool:
+    """True when the person received this poll's questions (buttons of others are forged)."""
+    found = await session.scalar(
+        select(Delivery.id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(
+            Round.poll_id == poll_id,
+            Round.kind == RoundKind.questions,
+            Delivery.person_id == person_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def polls_of(
+    session: AsyncSession, *, council_ids: list[int], limit: int = 10
+) -> list[PollLine]:
+    """The newest polls of these councils, with asked and answered counts."""
+    polls = list(
+        await session.scalars(
+            select(Poll)
+            .where(Poll.council_id.in_(council_ids))
+            .order_by(Poll.id.desc())
+            .limit(limit)
+        )
+    )
+    ids = [poll.id for poll in polls]
+    asked_counts = dict(
+        (
+            await session.execute(
+                select(Round.poll_id, func.count(Delivery.id))
+                .join(Delivery, Delivery.round_id == Round.id)
+                .where(
+                    Round.poll_id.in_(ids),
+                    Round.kind == RoundKind.questions,
+                    Delivery.status == DeliveryStatus.sent,
+                )
+                .group_by(Round.poll_id)
+            )
+        ).all()
+    )
+    answered = dict(
+        (
+            await session.execute(
+                select(Respondent.poll_id, func.count(Respondent.id))
+                .where(Respondent.poll_id.in_(ids))
+                .group_by(Respondent.poll_id)
+            )
+        ).all()
+    )
+    followups = dict(
+        (
+            await session.execute(
+                select(FollowUp.poll_id, func.count(FollowUp.id))
+                .where(FollowUp.poll_id.in_(ids))
+                .group_by(FollowUp.poll_id)
+            )
+        ).all()
+    )
+    return [
+        PollLine(
+            poll, asked_counts.get(poll.id, 0), answered.get(poll.id, 0), followups.get(poll.id, 0)
+        )
+        for poll in polls
+    ]
+
+
+async def close_poll(session: AsyncSession, *, poll_id: int, now: datetime) -> bool:
+    """Close an open (or scheduled) poll; False when it was already closed."""
+    result = await session.execute(
+        update(Poll)
+        .where(Poll.id == poll_id, Poll.status.in_([PollStatus.open, PollStatus.scheduled]))
+        .values(status=PollStatus.closed, closed_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def polls_to_open(session: AsyncSession, *, now: datetime) -> list[Poll]:
+    return list(
+        await session.scalars(
+            select(Poll).where(Poll.status == PollStatus.scheduled, Poll.opens_at <= now)
+        )
+    )
+
+
+async def polls_to_close(session: AsyncSession, *, now: datetime) -> list[Poll]:
+    return list(
+        await session.scalars(
+            select(Poll).where(Poll.status == PollStatus.open, Poll.closes_at <= now)
+        )
+    )
+
+
+async def open_poll(session: AsyncSession, *, poll: Poll) -> Round | None:
+    """Open a scheduled poll: status open and a round to its audience (once)."""
+    result = await session.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.status == PollStatus.scheduled)
+        .values(status=PollStatus.open)
+    )
+    if not result.rowcount:
+        return None
+    return await start_round(
+        session,
+        poll=poll,
+        kind=RoundKind.questions,
+        recipients=audience(poll.council_id, poll.audience_tags),
+    )
+
+
+async def add_followup(
+    session: AsyncSession, *, poll: Poll, text: str, created_by: int | None
+) -> Round:
+    """Store what the council did with a poll and queue it for everyone who was asked."""
+    followup = FollowUp(poll_id=poll.id, text=text, created_by=created_by)
+    session.add(followup)
+    await session.flush()
+    return await start_round(
+        session,
+        poll=poll,
+        kind=RoundKind.followup,
+        recipients=asked(poll.id),
+        followup_id=followup.id,
+    )
+
+
+async def followups_of(session: AsyncSession, *, poll_id: int) -> list[FollowUp]:
+    return list(
+        await session.scalars(
+            select(FollowUp).where(FollowUp.poll_id == poll_id).order_by(FollowUp.id)
+        )
+    )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
