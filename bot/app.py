@@ -14,13 +14,27 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import menus, scheduler
 from bot.config import Settings
 from bot.context import SERVICES, Ctx, Services
-from handlers import account, cancel, fallback, gate, invites, signup
+from bot.outbox import Outbox
+from bot.persistence import DatabasePersistence
+from handlers import (
+    account,
+    answering,
+    cancel,
+    fallback,
+    gate,
+    invites,
+    newpoll,
+    polls,
+    signup,
+    templates,
+)
 from handlers.ui import reply
 from storage import councils, people
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-FEATURES = (gate, signup, invites, account, cancel, fallback)  # fallback last: it takes the rest
+FEATURES = (gate, signup, invites, newpoll, answering, polls, templates, account, cancel, fallback)
+"""In order; `gate` runs first for every update, `fallback` takes whatever nobody handled."""
 
 
 def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, Any, Any, Any]:
@@ -30,7 +44,7 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         ApplicationBuilder()
         .token(settings.telegram.token)
         .base_url(settings.telegram.base_url)
-        .base_file_url(settings.telegram.base_url.replace("/bot", "/file/bot"))
+        .base_file_url(settings.telegram.base_url.removesuffix("/bot") + "/file/bot")
         .context_types(ContextTypes(context=Ctx))
         .defaults(
             Defaults(
@@ -42,9 +56,11 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
             AIORateLimiter(overall_max_rate=settings.telegram.messages_per_second, max_retries=3)
         )
         .updater(None)
+        .persistence(DatabasePersistence(db))
         .build()
     )
-    app.bot_data[SERVICES] = Services(settings=settings, db=db)
+    outbox = Outbox(bot=app.bot, db=db, pseudonym_key=settings.pseudonym_key)
+    app.bot_data[SERVICES] = Services(settings=settings, db=db, outbox=outbox)
     for feature in FEATURES:
         feature.register(app)
     app.add_error_handler(report_error)
@@ -53,9 +69,8 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
 
 
 async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Before the first update: schema and councils up to date, command menus published."""
+    """Before the first update: councils as configured, command menus published."""
     services: Services = app.bot_data[SERVICES]
-    await services.db.upgrade()
     async with services.db.begin() as session:
         await councils.sync_councils(session, configured=services.settings.councils)
         staff = await people.menu_holders(session, admins=services.settings.admins)

@@ -40,6 +40,11 @@ COMMANDS: dict[str, Command] = {
         Command("stop", "stoppen"),
         Command("forget", "vergeet"),
         Command("cancel", "annuleer", in_menu=False),
+        Command("newpoll", "nieuw", Role.council),
+        Command("polls", "peilingen", Role.council),
+        Command("close", "sluiten", Role.council),
+        Command("followup", "terugkoppeling", Role.council),
+        Command("templates", "sjablonen", Role.council),
         Command("invite", "uitnodigen", Role.staff),
     )
 }

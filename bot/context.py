@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.outbox import Outbox
 from bot.texts import Texts, pick_language, texts_for
 from storage.db import Database
 from storage.people import Profile
@@ -22,6 +23,7 @@ class Services:
 
     settings: Settings
     db: Database
+    outbox: Outbox
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

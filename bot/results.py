@@ -141,3 +141,25 @@ def _open_answers(t: Texts, tally: QuestionTally) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def split_long(text: str, limit: int = 4096) -> list[str]:
+    """Split a long message on blank lines (then lines) so each part fits Telegram's limit."""
+    parts: list[str] = []
+    current = ""
+    for block in text.split("\n\n"):
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(block) > limit:
+            cut = block.rfind("\n", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts.append(block[:cut])
+            block = block[cut:].lstrip("\n")
+        current = block
+    if current:
+        parts.append(current)
+    return parts

@@ -29,13 +29,17 @@ async def running(settings: Settings) -> AsyncIterator[App]:
     """The application, initialised, prepared and started; stopped and closed afterwards."""
     db = Database(settings.database_url)
     try:
+        await db.upgrade()
         app = build_app(settings, db)
+        outbox = app.bot_data[SERVICES].outbox
         async with app:
             await prepare(app)
             await app.start()
+            await outbox.start()
             try:
                 yield app
             finally:
+                await outbox.stop()
                 await app.stop()
     finally:
         await db.dispose()

@@ -175,3 +175,28 @@ async def menu_holders(
     for admin in admins:
         best[admin] = (Role.staff, best.get(admin, (Role.staff, "nl"))[1])
     return [(telegram_id, role, language) for telegram_id, (role, language) in best.items()]
+
+
+async def council_tags(session: AsyncSession, *, council_id: int) -> set[str]:
+    """Every segment tag in use among the council's members."""
+    rows = await session.scalars(
+        select(MembershipTag.tag)
+        .join(Membership, Membership.id == MembershipTag.membership_id)
+        .where(Membership.council_id == council_id)
+        .distinct()
+    )
+    return set(rows)
+
+
+async def council_team(session: AsyncSession, *, council_id: int) -> list[tuple[int, str]]:
+    """(telegram id, language) of the council members and staff of a council, still active."""
+    rows = await session.execute(
+        select(Person.telegram_id, Person.language)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.council_id == council_id,
+            Membership.role != Role.family,
+            Membership.status == MembershipStatus.active,
+        )
+    )
+    return [(telegram_id, language) for telegram_id, language in rows]

@@ -60,6 +60,7 @@ class PollLine:
     """One poll in a list: how many were asked and how many answered."""
 
     poll: Poll
+    council: Council
     asked: int
     answered: int
     followups: int
@@ -204,6 +205,22 @@ def asked(poll_id: int) -> Any:
     )
 
 
+async def asked_count(session: AsyncSession, *, poll_id: int) -> int:
+    """How many people received the poll's questions."""
+    return (
+        await session.scalar(
+            select(func.count(Delivery.id))
+            .join(Round, Round.id == Delivery.round_id)
+            .where(
+                Round.poll_id == poll_id,
+                Round.kind == RoundKind.questions,
+                Delivery.status == DeliveryStatus.sent,
+            )
+        )
+        or 0
+    )
+
+
 async def was_asked(session: AsyncSession, *, poll_id: int, person_id: int) -> bool:
     """True when the person received this poll's questions (buttons of others are forged)."""
     found = await session.scalar(
@@ -223,15 +240,16 @@ async def polls_of(
     session: AsyncSession, *, council_ids: list[int], limit: int = 10
 ) -> list[PollLine]:
     """The newest polls of these councils, with asked and answered counts."""
-    polls = list(
-        await session.scalars(
-            select(Poll)
+    rows = (
+        await session.execute(
+            select(Poll, Council)
+            .join(Council, Council.id == Poll.council_id)
             .where(Poll.council_id.in_(council_ids))
             .order_by(Poll.id.desc())
             .limit(limit)
         )
-    )
-    ids = [poll.id for poll in polls]
+    ).all()
+    ids = [poll.id for poll, _ in rows]
     asked_counts = dict(
         (
             await session.execute(
@@ -266,9 +284,13 @@ async def polls_of(
     )
     return [
         PollLine(
-            poll, asked_counts.get(poll.id, 0), answered.get(poll.id, 0), followups.get(poll.id, 0)
+            poll,
+            council,
+            asked_counts.get(poll.id, 0),
+            answered.get(poll.id, 0),
+            followups.get(poll.id, 0),
         )
-        for poll in polls
+        for poll, council in rows
     ]
 
 

@@ -73,3 +73,63 @@ async def sign_up(
         await user.press("16 or older" if adult else "Younger than 16")
         if not adult:
             await user.press("Yes, they agree")
+
+
+async def write_poll(
+    user: SimUser, *, title: str = "Hoe gaat het?", anonymous: bool = True
+) -> None:
+    """A council member writes a two-question poll with /nieuw and sends it to everyone."""
+    await user.command("nieuw")
+    await user.send(title)
+    await user.press("Eén keuze")
+    await user.send("Hoe vond je het gesprek?")
+    await user.send("Goed\nGaat wel\nNiet goed")
+    await user.press("Gezichtjes 😞 tot 😄")
+    await user.send("Hoe voel je je?")
+    await user.press("Geen vragen meer")
+    await user.press("Iedereen van Cliëntenraad Noord")
+    await user.press(
+        "Anoniem (beste keuze)" if anonymous else "Met namen: de raad ziet wie wat antwoordde"
+    )
+    await user.press("Meteen")
+    await user.press("Na 7 dagen")
+    await user.press("Ja, dat mag")
+
+
+async def open_poll_now(
+    db: Database,
+    *,
+    questions: list[dict[str, Any]],
+    council: str = "noord",
+    anonymous: bool = True,
+    allow_change: bool = True,
+    tags: tuple[str, ...] = (),
+    title: str = "Onze peiling",
+) -> int:
+    """A poll straight from storage, opened now for its audience (the outbox sends it)."""
+    from storage import polls
+    from storage.models import RoundKind
+
+    async with db.begin() as session:
+        found = await session.scalar(select(Council).where(Council.slug == council))
+        poll = await polls.create_poll(
+            session,
+            council_id=found.id,
+            body={
+                "title": title,
+                "questions": questions,
+                "anonymous": anonymous,
+                "allow_change": allow_change,
+                "audience_tags": list(tags),
+                "closes_at": (utcnow() + timedelta(days=7)).isoformat(),
+            },
+            created_by=None,
+            now=utcnow(),
+        )
+        await polls.start_round(
+            session,
+            poll=poll,
+            kind=RoundKind.questions,
+            recipients=polls.audience(poll.council_id, poll.audience_tags),
+        )
+    return poll.id

@@ -1,0 +1,71 @@
+"""Closing a poll (at its deadline or by /close) and telling the council the results."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.results import poll_results, split_long
+from bot.texts import texts_for
+from storage import people, polls, tallies
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+async def results_text(db: Database, *, poll_id: int, language: str) -> str | None:
+    """The results of a poll in `language`, with the council's privacy threshold applied."""
+    async with db.begin() as session:
+        view = await polls.load_poll(session, poll_id=poll_id)
+        if view is None:
+            return None
+        counts = await tallies.tally_poll(session, poll_id=poll_id)
+        asked = await polls.asked_count(session, poll_id=poll_id)
+        answered = await tallies.respondents(session, poll_id=poll_id)
+    return poll_results(
+        texts_for(language),
+        view,
+        counts,
+        asked=asked,
+        answered=answered,
+        k=view.council.privacy_threshold,
+    )
+
+
+async def close_and_report(bot: Bot, db: Database, *, poll_id: int, now: datetime) -> bool:
+    """Close the poll (once) and send its results to the council's members and staff."""
+    async with db.begin() as session:
+        closed = await polls.close_poll(session, poll_id=poll_id, now=now)
+        view = await polls.load_poll(session, poll_id=poll_id)
+        team = await people.council_team(session, council_id=view.council.id) if closed else []
+    for telegram_id, language in team:
+        text = await results_text(db, poll_id=poll_id, language=language)
+        header = texts_for(language)("results.closed_header", title=view.poll.title)
+        try:
+            for part in split_long(f"{header}\n\n{text}"):
+                await bot.send_message(telegram_id, part)
+        except TelegramError as error:
+            log.warning("results not delivered to a council member (%s)", type(error).__name__)
+    return closed
+
+
+async def close_due_polls(bot: Bot, db: Database, *, now: datetime) -> int:
+    """Close every open poll whose deadline passed; returns how many closed."""
+    async with db.begin() as session:
+        due = await polls.polls_to_close(session, now=now)
+    closed = 0
+    for poll in due:
+        closed += await close_and_report(bot, db, poll_id=poll.id, now=now)
+    return closed
+
+
+async def open_due_polls(db: Database, *, now: datetime) -> int:
+    """Open every planned poll whose moment came: a round to its audience; returns the rounds."""
+    opened = 0
+    async with db.begin() as session:
+        for poll in await polls.polls_to_open(session, now=now):
+            opened += await polls.open_poll(session, poll=poll) is not None
+    return opened

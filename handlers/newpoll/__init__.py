@@ -1,0 +1,85 @@
+"""/newpoll: a guided conversation to write a poll (python-telegram-bot ConversationHandler).
+
+The conversation's state is stored by bot.persistence after every update, and what was typed
+lives in a database draft, so a restart in the middle loses nothing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ConversationHandler, TypeHandler
+from telegram.warnings import PTBUserWarning
+
+from bot.commands import names
+from handlers.newpoll import preview, settings, start, writing
+from handlers.newpoll.states import (
+    ANONYMITY,
+    AUDIENCE,
+    CHANGES,
+    CLOSES,
+    CLOSES_AT,
+    COUNCIL,
+    EDIT,
+    KIND,
+    OPENS,
+    OPENS_AT,
+    OPTIONS,
+    PREVIEW,
+    TAGS,
+    TEMPLATE,
+    TEXT,
+    TITLE,
+    button,
+    expired,
+    typed,
+)
+
+TIMEOUT_SECONDS = 60 * 60
+
+
+def conversation() -> ConversationHandler[Any]:
+    """The whole flow at a glance: state → what the council member may do there."""
+    with warnings.catch_warnings():  # per_message=False is right here: one flow per chat
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return _table()
+
+
+def _table() -> ConversationHandler[Any]:
+    return ConversationHandler(
+        entry_points=[CommandHandler(names("newpoll"), start.new_poll)],
+        states={
+            COUNCIL: [button("c", start.council_chosen)],
+            TEMPLATE: [button("t", start.template_chosen)],
+            TITLE: [typed(writing.title_typed)],
+            KIND: [button("k", writing.kind_chosen)],
+            TEXT: [typed(writing.question_typed)],
+            OPTIONS: [typed(writing.options_typed)],
+            AUDIENCE: [button("a", settings.audience_chosen)],
+            TAGS: [typed(settings.tags_typed)],
+            ANONYMITY: [button("an", settings.anonymity_chosen)],
+            OPENS: [button("o", settings.opening_chosen)],
+            OPENS_AT: [typed(settings.opening_typed)],
+            CLOSES: [button("cl", settings.closing_chosen)],
+            CLOSES_AT: [typed(settings.closing_typed)],
+            CHANGES: [button("ch", settings.changes_chosen)],
+            PREVIEW: [button("p", preview.preview_chosen)],
+            EDIT: [button("e", preview.edit_chosen)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, expired)],
+        },
+        fallbacks=[
+            CommandHandler(names("cancel"), start.cancelled),
+            button("x", start.cancelled),
+            typed(start.use_buttons),
+        ],
+        name="newpoll",
+        persistent=True,
+        allow_reentry=True,
+        conversation_timeout=TIMEOUT_SECONDS,
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(conversation())

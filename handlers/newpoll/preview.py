@@ -1,0 +1,207 @@
+"""The preview (exactly what families will see), then Send, Change, Save as template, Cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard
+from bot.questions import asking
+from handlers.newpoll import settings, writing
+from handlers.newpoll.states import (
+    EDIT,
+    END,
+    KIND_NAME,
+    PREFIX,
+    PREVIEW,
+    council_of,
+    drop,
+    expired,
+    load,
+    save,
+    value_of,
+)
+from handlers.ui import reply
+from storage import drafts, polls, templates
+from storage.models import (
+    Council,
+    Option,
+    Poll,
+    PollStatus,
+    Question,
+    QuestionKind,
+    RoundKind,
+    utcnow,
+)
+from storage.polls import PollView, QuestionView
+
+
+async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+    """Every question as families will get it, then a summary with what to do next."""
+    council = await council_of(ctx, data)
+    view = preview_view(data, council)
+    chat = update.effective_chat
+    if update.callback_query:
+        await update.callback_query.answer()
+    await chat.send_message(ctx.t("newpoll.preview_intro"))
+    for question in view.questions:
+        text, markup = asking(ctx.t, view, question)
+        await chat.send_message(text, reply_markup=markup)
+    await chat.send_message(_summary(ctx, data, council), reply_markup=_choices(ctx))
+    return await save(ctx, data, PREVIEW)
+
+
+async def preview_chosen(update: Update, ctx: Ctx) -> int:
+    data = await load(ctx)
+    if data is None:
+        return await expired(update, ctx)
+    choice = value_of(ctx, update.callback_query.data)
+    if choice == "send":
+        return await _send(update, ctx, data)
+    if choice == "save":
+        async with ctx.db.begin() as session:
+            await templates.save_template(
+                session,
+                council_id=data["council_id"],
+                title=data["title"],
+                questions=data["questions"],
+            )
+        await update.callback_query.answer(ctx.t("newpoll.template_saved"), show_alert=True)
+        return PREVIEW
+    if choice == "edit":
+        buttons = [(ctx.t("newpoll.edit_title"), callback_data(PREFIX, "e", "title"))]
+        buttons += [
+            (ctx.t("newpoll.edit_question", number=index + 1), callback_data(PREFIX, "e", index))
+            for index in range(len(data["questions"]))
+        ]
+        buttons.append((ctx.t("newpoll.edit_settings"), callback_data(PREFIX, "e", "settings")))
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_text(
+            ctx.t("newpoll.edit_what"), reply_markup=keyboard(buttons)
+        )
+        return EDIT
+    await update.callback_query.answer()
+    await drop(ctx)
+    await update.callback_query.edit_message_text(ctx.t("common.cancelled"))
+    return END
+
+
+async def edit_chosen(update: Update, ctx: Ctx) -> int:
+    """Go back to one part; after it, straight back to the preview."""
+    data = await load(ctx)
+    if data is None:
+        return await expired(update, ctx)
+    value = value_of(ctx, update.callback_query.data)
+    if value == "title":
+        data["editing"] = "title"
+        return await writing.ask_title(update, ctx, data)
+    if value.isdigit() and int(value) < len(data["questions"]):
+        data["editing"] = int(value)
+        return await writing.ask_kind(update, ctx, data)
+    return await settings.ask_audience(update, ctx, data)
+
+
+async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+    """Store the poll; when it opens now, queue it for its audience in the same transaction."""
+    person = ctx.profile.person
+    async with ctx.db.begin() as session:
+        poll = await polls.create_poll(
+            session,
+            council_id=data["council_id"],
+            body=data,
+            created_by=person.id if person else None,
+            now=utcnow(),
+        )
+        sending = None
+        if poll.status is PollStatus.open:
+            recipients = polls.audience(poll.council_id, poll.audience_tags)
+            sending = await polls.start_round(
+                session, poll=poll, kind=RoundKind.questions, recipients=recipients
+            )
+        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+    council = await council_of(ctx, data)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    if sending is None:
+        await reply(
+            update,
+            ctx.t(
+                "newpoll.planned",
+                opens=_local(poll.opens_at, council),
+                closes=_local(poll.closes_at, council),
+            ),
+        )
+    elif sending.total:
+        ctx.services.outbox.kick()
+        await reply(
+            update,
+            ctx.t("newpoll.sent", count=sending.total, closes=_local(poll.closes_at, council)),
+        )
+    else:
+        await reply(update, ctx.t("newpoll.sent_nobody"))
+    return END
+
+
+def preview_view(data: dict[str, Any], council: Council) -> PollView:
+    """The draft as a PollView, so the preview uses exactly the families' rendering.
+
+    Its questions have id 0, so a tap on a preview button only says it is a preview."""
+    poll = Poll(
+        council_id=council.id,
+        title=data["title"],
+        status=PollStatus.open,
+        anonymous=data.get("anonymous", True),
+        allow_change=data.get("allow_change", True),
+        closes_at=datetime.fromisoformat(data["closes_at"]) if data.get("closes_at") else utcnow(),
+    )
+    questions = [
+        QuestionView(
+            Question(
+                id=0,
+                poll_id=0,
+                position=position,
+                kind=QuestionKind(spec["kind"]),
+                text=spec["text"],
+            ),
+            [
+                Option(id=index, question_id=0, position=index, label=label)
+                for index, label in enumerate(spec.get("options", []), 1)
+            ],
+        )
+        for position, spec in enumerate(data["questions"], 1)
+    ]
+    return PollView(poll=poll, council=council, questions=questions)
+
+
+def _summary(ctx: Ctx, data: dict[str, Any], council: Council) -> str:
+    t = ctx.t
+    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else None
+    return t(
+        "newpoll.summary",
+        title=data["title"],
+        count=len(data["questions"]),
+        audience=", ".join(data.get("audience_tags", [])) or t("newpoll.everyone"),
+        anonymous=t("newpoll.yes" if data.get("anonymous", True) else "newpoll.no"),
+        opens=_local(opens, council) if opens else t("newpoll.now"),
+        closes=_local(datetime.fromisoformat(data["closes_at"]), council),
+        changes=t("newpoll.yes" if data.get("allow_change", True) else "newpoll.no"),
+    )
+
+
+def _choices(ctx: Ctx) -> Any:
+    return keyboard(
+        [
+            (ctx.t("newpoll.send"), callback_data(PREFIX, "p", "send")),
+            (ctx.t("newpoll.edit"), callback_data(PREFIX, "p", "edit")),
+            (ctx.t("newpoll.save_template"), callback_data(PREFIX, "p", "save")),
+            (ctx.t("newpoll.cancel"), callback_data(PREFIX, "p", "cancel")),
+        ]
+    )
+
+
+def _local(moment: datetime, council: Council) -> str:
+    return moment.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y %H:%M")

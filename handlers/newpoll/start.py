@@ -1,0 +1,111 @@
+"""Starting a poll (council, template), and stopping: /cancel, a timeout, stray text."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard
+from handlers.newpoll import writing
+from handlers.newpoll.states import (
+    COUNCIL,
+    END,
+    PREFIX,
+    TEMPLATE,
+    drop,
+    expired,
+    load,
+    save,
+    value_of,
+)
+from handlers.ui import allowed, replace, reply, stale_button
+from storage import councils, templates
+from storage.models import Role
+
+
+async def new_poll(update: Update, ctx: Ctx) -> int:
+    """/newpoll: council members and staff start writing; a council is chosen if needed."""
+    if not await allowed(update, ctx, "newpoll"):
+        return END
+    async with ctx.db.begin() as session:
+        choices = ctx.profile.councils_with(Role.council, await councils.all_councils(session))
+    if not choices:
+        await reply(update, ctx.t("newpoll.no_councils"))
+        return END
+    if len(choices) == 1:
+        return await _offer_templates(update, ctx, choices[0].id)
+    buttons = [(council.name, callback_data(PREFIX, "c", council.id)) for council in choices]
+    await reply(update, ctx.t("newpoll.choose_council"), keyboard(buttons, footer=[_cancel(ctx)]))
+    return await save(ctx, {}, COUNCIL)
+
+
+async def council_chosen(update: Update, ctx: Ctx) -> int:
+    value = value_of(ctx, update.callback_query.data)
+    async with ctx.db.begin() as session:
+        choices = ctx.profile.councils_with(Role.council, await councils.all_councils(session))
+    if not value.isdigit() or int(value) not in {council.id for council in choices}:
+        await stale_button(update, ctx)
+        return COUNCIL
+    return await _offer_templates(update, ctx, int(value))
+
+
+async def template_chosen(update: Update, ctx: Ctx) -> int:
+    """Start from a template (its title and questions) or empty."""
+    data = await load(ctx)
+    value = value_of(ctx, update.callback_query.data)
+    if data is None or not value.isdigit():
+        return await expired(update, ctx)
+    if value == "0":
+        return await writing.ask_title(update, ctx, data)
+    async with ctx.db.begin() as session:
+        template = await templates.usable_template(
+            session, template_id=int(value), council_id=data["council_id"]
+        )
+    if template is None:
+        await stale_button(update, ctx)
+        return TEMPLATE
+    data |= {
+        "title": template.title,
+        "questions": template.body["questions"],
+        "template_id": template.id,
+    }
+    return await writing.ask_kind(update, ctx, data)
+
+
+async def cancelled(update: Update, ctx: Ctx) -> int:
+    """/cancel or the Cancel button: drop the draft, nothing half-made stays behind."""
+    await drop(ctx)
+    await replace(update, ctx.t("common.cancelled"))
+    return END
+
+
+async def use_buttons(update: Update, ctx: Ctx) -> None:
+    """Text where a button was expected: say so, keep everything."""
+    await reply(update, ctx.t("newpoll.use_buttons"))
+
+
+async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
+    data = {"council_id": council_id, "questions": []}
+    async with ctx.db.begin() as session:
+        usable = await templates.usable_templates(session, council_id=council_id)
+    if not usable:
+        return await writing.ask_title(update, ctx, data)
+    buttons = [
+        (
+            template.title
+            if council.id == council_id
+            else ctx.t("newpoll.template_shared", title=template.title, council=council.name),
+            callback_data(PREFIX, "t", template.id),
+        )
+        for template, council in usable[:10]
+    ]
+    markup = keyboard(
+        buttons,
+        footer=[(ctx.t("newpoll.start_empty"), callback_data(PREFIX, "t", 0)), _cancel(ctx)],
+    )
+    await replace(update, ctx.t("newpoll.start_from"), markup)
+    return await save(ctx, data, TEMPLATE)
+
+
+def _cancel(ctx: Ctx) -> tuple[str, str]:
+    return ctx.t("newpoll.cancel"), callback_data(PREFIX, "x", "-")

@@ -1,0 +1,81 @@
+"""The steps of writing a poll, and the shared draft they fill in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import Ctx
+from handlers.ui import replace
+from storage import councils, drafts
+from storage.models import Council
+
+(
+    COUNCIL,
+    TEMPLATE,
+    TITLE,
+    KIND,
+    TEXT,
+    OPTIONS,
+    AUDIENCE,
+    TAGS,
+    ANONYMITY,
+    OPENS,
+    OPENS_AT,
+    CLOSES,
+    CLOSES_AT,
+    CHANGES,
+    PREVIEW,
+    EDIT,
+) = range(16)
+END = ConversationHandler.END
+KIND_NAME = "poll"
+PREFIX = "np"
+
+
+def button(step: str, callback: Any) -> CallbackQueryHandler:
+    """A handler for this conversation's buttons of one step (`np:<step>:<value>`)."""
+    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{step}:")
+
+
+def typed(callback: Any) -> MessageHandler:
+    return MessageHandler(filters.TEXT & ~filters.COMMAND, callback)
+
+
+def value_of(ctx: Ctx, data: str | None) -> str:
+    return (data or "").split(":", 2)[2]
+
+
+async def load(ctx: Ctx) -> dict[str, Any] | None:
+    """The poll being written, or None when it expired or was dropped."""
+    async with ctx.db.begin() as session:
+        draft = await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+        return dict(draft.data) if draft else None
+
+
+async def save(ctx: Ctx, data: dict[str, Any], step: int) -> int:
+    """Store the poll so far and move to `step` (returned, for the conversation table)."""
+    async with ctx.db.begin() as session:
+        await drafts.save_draft(
+            session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME, step=str(step), data=data
+        )
+    return step
+
+
+async def drop(ctx: Ctx) -> None:
+    async with ctx.db.begin() as session:
+        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+
+
+async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:
+    async with ctx.db.begin() as session:
+        return await councils.get_council(session, council_id=data["council_id"])
+
+
+async def expired(update: Update, ctx: Ctx) -> int:
+    """The draft is gone (a timeout, or too old): say so and end; nothing was sent."""
+    await drop(ctx)
+    await replace(update, ctx.t("newpoll.timed_out"))
+    return END

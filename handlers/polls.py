@@ -1,0 +1,223 @@
+"""For council members: /polls (status and response), /close, and /followup ("you said, we did")."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.closing import close_and_report, results_text
+from bot.commands import names
+from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard, split_data
+from bot.poll_drafts import MAX_FOLLOWUP, Problem, check_text
+from bot.results import split_long
+from handlers.ui import allowed, on_text, replace, reply, stale_button
+from storage import councils, drafts, polls
+from storage.models import Draft, Poll, PollStatus, Role, utcnow
+
+PREFIX = "pl"
+FOLLOWUP = "followup"
+ICONS = {
+    PollStatus.draft: "📝",
+    PollStatus.scheduled: "🗓",
+    PollStatus.open: "🟢",
+    PollStatus.closed: "✅",
+}
+
+
+async def list_polls(update: Update, ctx: Ctx) -> None:
+    """/polls: the newest polls with status and response rate; a button opens each one."""
+    if not await allowed(update, ctx, "polls"):
+        return
+    async with ctx.db.begin() as session:
+        lines = await polls.polls_of(session, council_ids=await _council_ids(ctx, session))
+    if not lines:
+        await reply(update, ctx.t("polls.none"))
+        return
+    text = "\n".join([ctx.t("polls.intro"), *(_line(ctx, line) for line in lines)])
+    buttons = [(line.poll.title[:40], callback_data(PREFIX, "v", line.poll.id)) for line in lines]
+    await reply(update, text, keyboard(buttons))
+
+
+async def close_command(update: Update, ctx: Ctx) -> None:
+    """/close: pick an open poll to close now."""
+    await _pick(
+        update, ctx, "close", "c", [PollStatus.open], "polls.pick_close", "polls.nothing_to_close"
+    )
+
+
+async def followup_command(update: Update, ctx: Ctx) -> None:
+    """/followup: pick a poll to tell its families what the council did."""
+    statuses = [PollStatus.open, PollStatus.closed]
+    await _pick(
+        update, ctx, "followup", "f", statuses, "polls.pick_followup", "polls.nothing_to_follow_up"
+    )
+
+
+async def poll_tapped(update: Update, ctx: Ctx) -> None:
+    """A poll button: view it, close it, or start or send its follow-up."""
+    parts = split_data(update.callback_query.data, PREFIX, 2)
+    poll = await _own_poll(ctx, parts[1]) if parts and parts[0] in ACTIONS else None
+    if poll is None:
+        await stale_button(update, ctx)
+        return
+    await ACTIONS[parts[0]](update, ctx, poll)
+
+
+async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
+    """The poll's page: its results (with the privacy threshold) and its follow-ups."""
+    text = await results_text(ctx.db, poll_id=poll.id, language=ctx.t.language) or ""
+    async with ctx.db.begin() as session:
+        followups = await polls.followups_of(session, poll_id=poll.id)
+    for followup in followups:
+        text += "\n\n" + ctx.t("followup.message", title=poll.title, text=followup.text)
+    await update.callback_query.answer()
+    for part in split_long(text):
+        await reply(update, part)
+
+
+async def close_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
+    await update.callback_query.answer()
+    if not await close_and_report(ctx.bot, ctx.db, poll_id=poll.id, now=utcnow()):
+        await replace(update, ctx.t("polls.already_closed"))
+        return
+    await update.callback_query.edit_message_text(ctx.t("polls.closed", title=poll.title))
+
+
+async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
+    async with ctx.db.begin() as session:
+        await drafts.save_draft(
+            session,
+            telegram_id=ctx.profile.telegram_id,
+            kind=FOLLOWUP,
+            step="text",
+            data={"poll_id": poll.id},
+        )
+    await replace(update, ctx.t("polls.ask_followup", title=poll.title, limit=MAX_FOLLOWUP))
+
+
+async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
+    """The follow-up text: shown as families will see it, with Send and Cancel."""
+    text = check_text(update.effective_message.text, limit=MAX_FOLLOWUP)
+    if isinstance(text, Problem):
+        await reply(update, ctx.t(text.key, **text.values))
+        return
+    poll = await _own_poll(ctx, str(draft.data["poll_id"]))
+    async with ctx.db.begin() as session:
+        await drafts.save_draft(
+            session,
+            telegram_id=draft.telegram_id,
+            kind=FOLLOWUP,
+            step="confirm",
+            data=draft.data | {"text": text},
+        )
+    buttons = [
+        (ctx.t("newpoll.send"), callback_data(PREFIX, "s", poll.id)),
+        (ctx.t("newpoll.cancel"), callback_data(PREFIX, "x", poll.id)),
+    ]
+    await reply(update, ctx.t("followup.message", title=poll.title, text=text), keyboard(buttons))
+
+
+async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
+    """Send: store the follow-up and queue it for everyone who was asked."""
+    async with ctx.db.begin() as session:
+        draft = await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=FOLLOWUP)
+        if draft is None or draft.step != "confirm" or draft.data.get("poll_id") != poll.id:
+            sending = None
+        else:
+            person = ctx.profile.person
+            sending = await polls.add_followup(
+                session,
+                poll=poll,
+                text=draft.data["text"],
+                created_by=person.id if person else None,
+            )
+            await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=FOLLOWUP)
+    if sending is None:
+        await stale_button(update, ctx)
+        return
+    ctx.services.outbox.kick()
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, ctx.t("polls.followup_sent", count=sending.total))
+
+
+async def followup_cancelled(update: Update, ctx: Ctx, poll: Poll) -> None:
+    async with ctx.db.begin() as session:
+        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=FOLLOWUP)
+    await replace(update, ctx.t("polls.followup_cancelled"))
+
+
+ACTIONS = {
+    "v": show_poll,
+    "c": close_tapped,
+    "f": followup_tapped,
+    "s": followup_confirmed,
+    "x": followup_cancelled,
+}
+
+
+async def _pick(
+    update: Update,
+    ctx: Ctx,
+    command: str,
+    action: str,
+    statuses: list[PollStatus],
+    ask: str,
+    none: str,
+) -> None:
+    if not await allowed(update, ctx, command):
+        return
+    async with ctx.db.begin() as session:
+        lines = await polls.polls_of(session, council_ids=await _council_ids(ctx, session))
+    choices = [line.poll for line in lines if line.poll.status in statuses]
+    if not choices:
+        await reply(update, ctx.t(none))
+        return
+    buttons = [(poll.title[:40], callback_data(PREFIX, action, poll.id)) for poll in choices]
+    await reply(update, ctx.t(ask), keyboard(buttons))
+
+
+async def _council_ids(ctx: Ctx, session: Any) -> list[int]:
+    return [
+        council.id
+        for council in ctx.profile.councils_with(Role.council, await councils.all_councils(session))
+    ]
+
+
+async def _own_poll(ctx: Ctx, value: str) -> Poll | None:
+    """The poll, if it belongs to a council where this user is a council member or staff."""
+    if not value.isdigit() or ctx.profile is None:
+        return None
+    async with ctx.db.begin() as session:
+        poll = await session.get(Poll, int(value))
+        mine = await _council_ids(ctx, session)
+    return poll if poll is not None and poll.council_id in mine else None
+
+
+def _line(ctx: Ctx, line: polls.PollLine) -> str:
+    """One poll: status, and the response (a count below the threshold is not shown)."""
+    poll, k = line.poll, line.council.privacy_threshold
+    closes = poll.closes_at.astimezone(ZoneInfo(line.council.timezone)).strftime("%d-%m %H:%M")
+    return ctx.t(
+        "polls.line",
+        icon=ICONS[poll.status],
+        title=poll.title,
+        status=ctx.t(f"polls.status_{poll.status.value}", closes=closes),
+        response=ctx.t("polls.response", answered=line.answered, asked=line.asked, rate=line.rate)
+        if line.answered >= k
+        else ctx.t("polls.response_hidden", asked=line.asked, k=k),
+        followed=ctx.t("polls.followed") if line.followups else "",
+    )
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(names("polls"), list_polls))
+    app.add_handler(CommandHandler(names("close"), close_command))
+    app.add_handler(CommandHandler(names("followup"), followup_command))
+    app.add_handler(CallbackQueryHandler(poll_tapped, pattern=rf"^{PREFIX}:"))
+    on_text(app, FOLLOWUP, "text", followup_typed)
+    on_text(app, FOLLOWUP, "confirm", followup_typed)
