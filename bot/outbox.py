@@ -52,6 +52,7 @@ class Outbox:
         self.db = db
         self.pseudonym_key = pseudonym_key
         self._wake = asyncio.Event()
+        self._draining = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -75,11 +76,13 @@ class Outbox:
             self._task = None
 
     async def drain(self) -> int:
-        """Send everything that is due now; returns how many rows were handled."""
+        """Send everything that is due now (after any drain already running in this process);
+        returns how many rows this call handled."""
         handled = 0
-        while jobs := await self._claim():
-            await asyncio.gather(*(self._deliver(job) for job in jobs))
-            handled += len(jobs)
+        async with self._draining:
+            while jobs := await self._claim():
+                await asyncio.gather(*(self._deliver(job) for job in jobs))
+                handled += len(jobs)
         return handled
 
     async def _run(self) -> None:

@@ -14,6 +14,7 @@ from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
 from bot.poll_drafts import MAX_FOLLOWUP, Problem, check_text
 from bot.results import split_long
+from bot.texts import Html
 from handlers.ui import allowed, on_text, replace, reply, stale_button
 from storage import councils, drafts, polls
 from storage.models import Draft, Poll, PollStatus, Role, utcnow
@@ -207,9 +208,11 @@ def _line(ctx: Ctx, line: polls.PollLine) -> str:
         icon=ICONS[poll.status],
         title=poll.title,
         status=ctx.t(f"polls.status_{poll.status.value}", closes=closes),
-        response=ctx.t("polls.response", answered=line.answered, asked=line.asked, rate=line.rate)
-        if line.answered >= k
-        else ctx.t("polls.response_hidden", asked=line.asked, k=k),
+        response=Html(
+            ctx.t("polls.response", answered=line.answered, asked=line.asked, rate=line.rate)
+            if line.answered >= k
+            else ctx.t("polls.response_hidden", asked=line.asked, k=k)
+        ),
         followed=ctx.t("polls.followed") if line.followups else "",
     )
 

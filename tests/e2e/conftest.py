@@ -12,6 +12,7 @@ from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
 from bot.config import Settings
+from bot.context import SERVICES
 from bot.polling import poll_until
 from bot.runner import running
 from storage.db import Database
@@ -24,6 +25,10 @@ class RunningBot:
     db: Database
     settings: Settings
 
+    async def deliver(self) -> int:
+        """Send what the outbox holds now (as its background task would), and wait for it."""
+        return await self.app.bot_data[SERVICES].outbox.drain()
+
 
 @asynccontextmanager
 async def polling_bot(settings: Settings) -> AsyncIterator[RunningBot]:
@@ -32,7 +37,7 @@ async def polling_bot(settings: Settings) -> AsyncIterator[RunningBot]:
         stop = asyncio.Event()
         task = asyncio.create_task(poll_until(app, stop, long_poll=1))
         try:
-            yield RunningBot(app=app, db=app.bot_data["services"].db, settings=settings)
+            yield RunningBot(app=app, db=app.bot_data[SERVICES].db, settings=settings)
         finally:
             stop.set()
             await task

@@ -1,0 +1,215 @@
+"""Families answer every kind of question in a tap or two; no tap ever counts twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.botapi import LocalBotApi, SimUser
+from storage.models import Answer, Poll, PollStatus, Question, Respondent, RespondentTag
+from tests.builders import make_invite, open_poll_now, sign_up
+from tests.e2e.conftest import RunningBot
+
+ALL_KINDS = [
+    {"kind": "single", "text": "Hoe was het gesprek?", "options": ["Goed", "Matig", "Slecht"]},
+    {"kind": "multiple", "text": "Wat hielp?", "options": ["Uitleg", "Tijd", "Koffie"]},
+    {"kind": "faces", "text": "Hoe voel je je?"},
+    {"kind": "grade", "text": "Welk cijfer geef je?"},
+    {"kind": "yes_no", "text": "Kom je terug?"},
+]
+MORE_KINDS = [
+    {"kind": "open_text", "text": "Wat kan beter?"},
+    {
+        "kind": "priorities",
+        "text": "Wat is belangrijk?",
+        "options": ["Wachttijd", "Uitleg", "Bereik", "Kosten"],
+    },
+]
+
+
+async def family(
+    api: LocalBotApi, bot: RunningBot, user_id: int = 700, *, language: str = "Nederlands"
+) -> SimUser:
+    person = api.user(user_id)
+    await sign_up(person, await make_invite(bot.db, tags=("locatie:noord",)), language=language)
+    return person
+
+
+async def stored(
+    bot: RunningBot,
+) -> list[tuple[int, int | None, int | None, str | None, bool, int]]:
+    async with bot.db.begin() as session:
+        rows = await session.execute(
+            select(
+                Question.position,
+                Answer.option_id,
+                Answer.value,
+                Answer.text,
+                Answer.skipped,
+                Answer.slot,
+            )
+            .join(Question, Question.id == Answer.question_id)
+            .order_by(Question.position, Answer.slot)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_five_kinds_one_tap_each(api: LocalBotApi, bot: RunningBot) -> None:
+    sanne = await family(api, bot)
+    await open_poll_now(bot.db, questions=ALL_KINDS)
+    await bot.deliver()
+    assert "Vraag 1 van 5" in sanne.last.text
+
+    await sanne.press("Goed")
+    answered = sanne.messages[-2]
+    assert "✓ Jouw antwoord: Goed" in answered.text and answered.labels == ["Antwoord veranderen"]
+    assert "Vraag 2 van 5" in sanne.last.text
+    await sanne.press("☐ Uitleg")
+    assert sanne.last.labels[:3] == ["☑ Uitleg", "☐ Tijd", "☐ Koffie"]
+    await sanne.press("☐ Koffie")
+    await sanne.press("Klaar ✓")
+    assert "✓ Jouw antwoord: Uitleg, Koffie" in sanne.messages[-2].text
+    await sanne.press("🙂")
+    await sanne.press("8")
+    await sanne.press("Weet ik niet")
+    assert sanne.last.text.startswith("Dank je wel! Dat was de laatste vraag.")
+
+    rows = await stored(bot)
+    assert [(position, value, slot) for position, _, value, _, _, slot in rows] == [
+        (1, None, 0),
+        (2, None, 1),
+        (2, None, 3),
+        (3, 4, 0),
+        (4, 8, 0),
+        (5, 3, 0),
+    ]
+    async with bot.db.begin() as session:
+        respondent = await session.scalar(select(Respondent))
+        tags = list(await session.scalars(select(RespondentTag.tag)))
+    assert respondent.person_id is None, "anonymous: no person id"
+    assert str(sanne.chat.id) not in respondent.pseudonym
+    assert tags == ["locatie:noord"]
+
+
+async def test_open_text_priorities_and_skip(api: LocalBotApi, bot: RunningBot) -> None:
+    tom = await family(api, bot, language="English")
+    await open_poll_now(bot.db, questions=MORE_KINDS)
+    await bot.deliver()
+    assert "Please don't write names" in tom.last.text
+
+    await tom.send("<b>Minder</b> wachten & meer uitleg")
+    assert "Thank you, your answer is saved." in tom.messages[-2].text
+    assert "«<b>Minder</b> wachten & meer uitleg»" in tom.messages[-2].text
+    await tom.press("Uitleg")
+    assert "Chosen: 1. Uitleg" in tom.last.text
+    await tom.press("Wachttijd")
+    await tom.press("Start over")
+    assert "Chosen: -" in tom.last.text
+    await tom.press("Kosten")
+    await tom.press("Wachttijd")
+    await tom.press("Uitleg")
+    assert "✓ Your answer: 1. Kosten, 2. Wachttijd, 3. Uitleg" in tom.messages[-2].text
+    assert tom.last.text.startswith("Thank you! That was the last question.")
+    rows = await stored(bot)
+    assert rows[0][3] == "<b>Minder</b> wachten & meer uitleg"
+    assert [slot for *_, slot in rows[1:]] == [1, 2, 3]
+
+    await tom.send("just chatting")
+    assert "I can only read buttons and commands" in tom.last.text
+
+
+async def test_skip_then_change_when_allowed(api: LocalBotApi, bot: RunningBot) -> None:
+    noor = await family(api, bot)
+    await open_poll_now(bot.db, questions=ALL_KINDS[:2])
+    await bot.deliver()
+    first = noor.last.message_id
+    await noor.press("Overslaan")
+    assert "Je hebt deze vraag overgeslagen." in noor.messages[-2].text
+    assert "Vraag 2 van 2" in noor.last.text
+    questions_sent = len(noor.messages)
+
+    await noor.press_data(f"qc:{await _question_id(bot, 1)}", message_id=first)
+    await noor.press("Matig")
+
+    assert len(noor.messages) == questions_sent, "a change does not send the next question again"
+    assert [row[4] for row in await stored(bot)] == [False]
+
+
+async def test_second_tap_replay_and_no_change_allowed(api: LocalBotApi, bot: RunningBot) -> None:
+    user = await family(api, bot)
+    await open_poll_now(bot.db, questions=ALL_KINDS[:1], allow_change=False)
+    await bot.deliver()
+    question = user.last.message_id
+    qid = await _question_id(bot, 1)
+
+    await user.press("Goed")
+    assert user.messages[-2].labels == [], "no Change button when changing is not allowed"
+    assert (
+        await user.press_data(f"qa:{qid}:1", message_id=question) == "Je antwoord was al bewaard."
+    )
+    assert (
+        await user.press_data(f"qa:{qid}:3", message_id=question) == "Je antwoord was al bewaard."
+    )
+    assert await user.press_data(f"qc:{qid}", message_id=question) == "Je antwoord was al bewaard."
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Answer)) == 1
+        assert await session.scalar(select(func.count()).select_from(Respondent)) == 1
+    assert user.messages[-1].text.startswith("Dank je wel!"), "the thanks came once"
+    assert sum(m.text.startswith("Dank je wel!") for m in user.messages) == 1
+
+
+async def test_forged_closed_and_forgotten_buttons(api: LocalBotApi, bot: RunningBot) -> None:
+    asked = await family(api, bot, 701)
+    outsider = api.user(702)
+    await sign_up(outsider, await make_invite(bot.db, council="zuid"))
+    await open_poll_now(bot.db, questions=ALL_KINDS[:1])
+    await bot.deliver()
+    qid = await _question_id(bot, 1)
+    stale = "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
+
+    assert await outsider.press_data(f"qa:{qid}:1") == stale, "not asked: forged"
+    for forged in (
+        f"qa:{qid}:9",
+        f"qa:{qid}:x",
+        "qa:99999:1",
+        f"qd:{qid}:4096",
+        f"qp:{qid}:11",
+        "qa::",
+    ):
+        assert await asked.press_data(forged) == stale, forged
+
+    async with bot.db.begin() as session:
+        poll = await session.scalar(select(Poll))
+        poll.status = PollStatus.closed
+        session.add(poll)
+    assert await asked.press("Goed") == "Deze peiling is gesloten. Dank je wel!"
+    async with bot.db.begin() as session:
+        poll = await session.scalar(select(Poll))
+        poll.status = PollStatus.open
+        session.add(poll)
+
+    await asked.command("vergeet")
+    await asked.press("Ja, wis alles")
+    assert await asked.press_data(f"qa:{qid}:1", message_id=asked.messages[0].message_id) == stale
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+async def test_named_poll_keeps_the_person_and_answers_reach_only_the_audience(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    noord = await family(api, bot, 703)
+    elsewhere = api.user(704)
+    await sign_up(elsewhere, await make_invite(bot.db, tags=("locatie:west",)))
+    await open_poll_now(bot.db, questions=ALL_KINDS[:1], anonymous=False, tags=("locatie:noord",))
+    await bot.deliver()
+    assert "Niet anoniem: de raad ziet jouw antwoorden" in noord.last.text
+    assert not any("vraagt jou" in message.text for message in elsewhere.messages)
+    await noord.press("Goed")
+    async with bot.db.begin() as session:
+        respondent = await session.scalar(select(Respondent))
+    assert respondent.person_id is not None
+
+
+async def _question_id(bot: RunningBot, position: int) -> int:
+    async with bot.db.begin() as session:
+        return await session.scalar(select(Question.id).where(Question.position == position))
