@@ -6,6 +6,7 @@ undone by subtracting the others from the total, the next smallest count is hidd
 
 from __future__ import annotations
 
+import enum
 import random
 import statistics
 from collections.abc import Hashable, Mapping
@@ -23,16 +24,23 @@ MAX_TEXTS = 10
 MAX_TEXT_CHARS = 200
 
 
-def hide_small(counts: Mapping[K, int], k: int) -> dict[K, int | None]:
-    """Counts with every 1..k-1 replaced by None, plus a second cell when only one is hidden."""
-    shown: dict[K, int | None] = {
-        key: (n if n == 0 or n >= k else None) for key, n in counts.items()
+class Concealed(enum.Enum):
+    """Why a count is not shown: below the threshold, or hidden to protect a count below it."""
+
+    fewer = "fewer"
+    protecting = "protecting"
+
+
+def hide_small(counts: Mapping[K, int], k: int) -> dict[K, int | Concealed]:
+    """Counts with every 1..k-1 concealed, plus the smallest other count when only one is
+    concealed (else it could be worked out by subtracting from the total)."""
+    shown: dict[K, int | Concealed] = {
+        key: (n if n == 0 or n >= k else Concealed.fewer) for key, n in counts.items()
     }
-    hidden = [key for key, n in shown.items() if n is None]
-    if len(hidden) == 1:
-        others = sorted((n, str(key), key) for key, n in counts.items() if shown[key] and n > 0)
+    if list(shown.values()).count(Concealed.fewer) == 1:
+        others = sorted((n, str(key), key) for key, n in counts.items() if n >= k)
         if others:
-            shown[others[0][2]] = None
+            shown[others[0][2]] = Concealed.protecting
     return shown
 
 
@@ -93,9 +101,9 @@ def _labels(t: Texts, question: QuestionView) -> dict[int, str]:
     return {option.id: option.label for option in question.options}
 
 
-def _row(t: Texts, label: str, count: int | None, n: int, k: int) -> str:
-    if count is None:
-        return t("results.row_hidden", label=label, bar=bar(0).replace("░", "·"), k=k)
+def _row(t: Texts, label: str, count: int | Concealed, n: int, k: int) -> str:
+    if isinstance(count, Concealed):
+        return t(f"results.row_{count.value}", label=label, bar="·" * BAR, k=k)
     share = count / n if n else 0
     return t("results.row", label=label, bar=bar(share), percent=round(100 * share), count=count)
 
@@ -123,10 +131,16 @@ def _ranking(t: Texts, question: QuestionView, tally: QuestionTally, k: int) -> 
             place=place,
             label=option.label,
             points=points[option.id],
-            firsts=firsts[option.id] if firsts[option.id] is not None else t("results.fewer", k=k),
+            firsts=_count_or_note(t, firsts[option.id], k),
         )
         for place, option in enumerate(ordered, 1)
     )
+
+
+def _count_or_note(t: Texts, count: int | Concealed, k: int) -> str:
+    if isinstance(count, Concealed):
+        return t(f"results.{count.value}", k=k)
+    return str(count)
 
 
 def _open_answers(t: Texts, tally: QuestionTally) -> str:
