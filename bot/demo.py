@@ -11,50 +11,138 @@ import re
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.botapi import LocalBotApi
 from bot.botapi.transcript import render_transcript
 from bot.config import CouncilSettings, Settings, TelegramSettings
+from bot.context import SERVICES
 from bot.polling import poll_until
 from bot.runner import running
 
 STAFF_ID = 1000
+COUNCIL_ID = 1500
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
-Scene = Callable[[LocalBotApi, dict[str, str]], Awaitable[None]]
 
 
-async def staff_makes_an_invite(api: LocalBotApi, shared: dict[str, str]) -> None:
-    anna = api.user(STAFF_ID, first_name="Anna (staff)")
-    await anna.command("start")
-    await anna.command("uitnodigen")
-    await anna.press("Gezinnen en jongeren")
-    await anna.send("locatie:noord")
-    await anna.press("30 dagen")
-    await anna.press("10 mensen")
-    shared["code"] = LINK.search(anna.messages[-1].text).group(1)
+@dataclass
+class Demo:
+    """What the scenes share: the simulated Telegram, the outbox, and invite codes."""
+
+    api: LocalBotApi
+    deliver: Callable[[], Awaitable[int]]
+    codes: dict[str, str] = field(default_factory=dict)
+
+    async def invite(self, role_label: str, uses: str) -> str:
+        anna = self.api.user(STAFF_ID)
+        await anna.command("uitnodigen")
+        await anna.press(role_label)
+        await anna.send("locatie:noord")
+        await anna.press("30 dagen")
+        await anna.press(uses)
+        return LINK.search(anna.messages[-1].text).group(1)
 
 
-async def families_sign_up(api: LocalBotApi, shared: dict[str, str]) -> None:
+Scene = Callable[[Demo], Awaitable[None]]
+
+
+async def staff_makes_invites(demo: Demo) -> None:
+    await demo.api.user(STAFF_ID, first_name="Anna (staff)").command("start")
+    demo.codes["family"] = await demo.invite("Gezinnen en jongeren", "10 mensen")
+    demo.codes["council"] = await demo.invite("Raadsleden", "1 persoon")
+
+
+async def families_sign_up(demo: Demo) -> None:
+    api, code = demo.api, demo.codes["family"]
     sanne = api.user(2001, first_name="Sanne (parent)")
-    await sanne.command("start", shared["code"])
+    await sanne.command("start", code)
     await sanne.press("Nederlands")
     await sanne.press("Ja, ik ga akkoord")
     await sanne.press("16 of ouder")
     tom = api.user(2002, first_name="Tom (14)", language_code="en")
-    await tom.command("start", shared["code"])
+    await tom.command("start", code)
     await tom.press("English")
     await tom.press("Yes, I agree")
     await tom.press("Younger than 16")
     await tom.press("Yes, they agree")
     noor = api.user(2003, first_name="Noor")
-    await noor.command("start", shared["code"])
+    await noor.command("start", code)
     await noor.press("Nederlands")
     await noor.press("Nee, liever niet")
 
 
-async def families_look_around(api: LocalBotApi, shared: dict[str, str]) -> None:
-    sanne, tom = api.user(2001), api.user(2002)
+async def more_join_quietly(demo: Demo) -> None:
+    for user_id, name in ((2004, "Ahmed"), (2005, "Lisa"), (2006, "Daan")):
+        person = demo.api.user(user_id, first_name=name)
+        await person.command("start", demo.codes["family"])
+        await person.press("Nederlands")
+        await person.press("Ja, ik ga akkoord")
+        await person.press("16 of ouder")
+    fatima = demo.api.user(COUNCIL_ID, first_name="Fatima (council)")
+    await fatima.command("start", demo.codes["council"])
+    await fatima.press("Nederlands")
+    await fatima.press("Ja, ik ga akkoord")
+    await fatima.press("16 of ouder")
+
+
+async def council_writes_a_poll(demo: Demo) -> None:
+    fatima = demo.api.user(COUNCIL_ID)
+    await fatima.command("nieuw")
+    await fatima.send("Het eerste gesprek")
+    await fatima.press("Eén keuze")
+    await fatima.send("Hoe vond je het eerste gesprek met het buurtteam?")
+    await fatima.send("Goed\nGaat wel\nNiet goed")
+    await fatima.press("Een rapportcijfer van 1 tot 10")
+    await fatima.send("Welk rapportcijfer geef je het buurtteam?")
+    await fatima.press("Open antwoord")
+    await fatima.send("Wat kan beter?")
+    await fatima.press("Geen vragen meer")
+    await fatima.press("Iedereen van Cliëntenraad Noord")
+    await fatima.press("Anoniem (beste keuze)")
+    await fatima.press("Meteen")
+    await fatima.press("Na 7 dagen")
+    await fatima.press("Ja, dat mag")
+    await fatima.press("✅ Versturen")
+    await demo.deliver()
+
+
+ANSWERS = {
+    2001: ("Goed", "8", "Sneller een afspraak."),
+    2002: ("Goed", "8", "More appointments in the evening."),
+    2004: ("Gaat wel", "7", "Meer uitleg over wat er gaat gebeuren."),
+    2005: ("Goed", "8", None),
+    2006: ("Gaat wel", "9", "Dezelfde hulpverlener houden."),
+}
+
+
+async def families_answer(demo: Demo) -> None:
+    for user_id, (choice, grade, tip) in ANSWERS.items():
+        person = demo.api.user(user_id)
+        await person.press(choice)
+        await person.press(grade)
+        if tip is None:
+            await person.press("Overslaan")
+        else:
+            await person.send(tip)
+
+
+async def council_closes_and_follows_up(demo: Demo) -> None:
+    fatima = demo.api.user(COUNCIL_ID)
+    await fatima.command("sluiten")
+    await fatima.press("Het eerste gesprek")
+    await fatima.command("terugkoppeling")
+    await fatima.press("Het eerste gesprek")
+    await fatima.send(
+        "Dank voor jullie antwoorden! Het buurtteam belt voortaan binnen 2 dagen terug, "
+        "en op dinsdag is er een avondspreekuur."
+    )
+    await fatima.press("✅ Versturen")
+    await demo.deliver()
+
+
+async def families_look_around(demo: Demo) -> None:
+    sanne, tom = demo.api.user(2001), demo.api.user(2002)
     await sanne.send("Wanneer komt de volgende vraag?")
     await sanne.command("gegevens")
     await tom.command("pause")
@@ -63,9 +151,16 @@ async def families_look_around(api: LocalBotApi, shared: dict[str, str]) -> None
     await sanne.press("Ja, wis alles")
 
 
-SCENES: tuple[tuple[str, Scene], ...] = (
-    ("A staff member makes an invite link", staff_makes_an_invite),
+SCENES: tuple[tuple[str | None, Scene], ...] = (
+    ("A staff member makes invite links", staff_makes_invites),
     ("Families sign up (Dutch, English with a guardian, and one who says no)", families_sign_up),
+    (None, more_join_quietly),
+    ("A council member writes a poll and sends it", council_writes_a_poll),
+    ("Five families answer", families_answer),
+    (
+        "The council closes the poll, sees the results, and tells everyone what it did",
+        council_closes_and_follows_up,
+    ),
     ("Families look around: stray text, privacy, pause, forget", families_look_around),
 )
 
@@ -79,11 +174,14 @@ async def run_demo(*, out: Callable[[str], None] = print) -> int:
             async with running(settings) as app:
                 stop = asyncio.Event()
                 polling = asyncio.create_task(poll_until(app, stop, long_poll=1))
-                shared: dict[str, str] = {}
+                demo = Demo(api=api, deliver=app.bot_data[SERVICES].outbox.drain)
                 try:
                     for title, scene in SCENES:
                         start = len(api.transcript)
-                        await scene(api, shared)
+                        await scene(demo)
+                        if title is None:
+                            out("\n(three more families and a council member join the same way)")
+                            continue
                         out(f"\n=== {title} ===\n")
                         out(render_transcript(api.transcript[start:], _names(api)))
                 finally:
@@ -100,7 +198,7 @@ def demo_settings(api: LocalBotApi, folder: Path) -> Settings:
         database_url=f"sqlite+aiosqlite:///{folder / 'demo.sqlite3'}",
         admins=frozenset({STAFF_ID}),
         pseudonym_key=secrets.token_urlsafe(32),
-        councils=(CouncilSettings(slug="noord", name="Cliëntenraad Noord"),),
+        councils=(CouncilSettings(slug="noord", name="Cliëntenraad Noord", privacy_threshold=3),),
     )
 
 

@@ -31,17 +31,47 @@ class Concealed(enum.Enum):
     protecting = "protecting"
 
 
-def hide_small(counts: Mapping[K, int], k: int) -> dict[K, int | Concealed]:
-    """Counts with every 1..k-1 concealed, plus the smallest other count when only one is
-    concealed (else it could be worked out by subtracting from the total)."""
+def hide_small(
+    counts: Mapping[K, int], k: int, *, total: int | None = None
+) -> dict[K, int | Concealed]:
+    """Counts below k (zero included) concealed as "fewer than k". When the counts add up to a
+    known `total`, more cells are concealed (smallest first) until no concealed count between
+    1 and k-1 can be worked out from the total and the shown counts; empty when that is
+    impossible, and then nothing of the distribution may be shown."""
     shown: dict[K, int | Concealed] = {
-        key: (n if n == 0 or n >= k else Concealed.fewer) for key, n in counts.items()
+        key: (n if n >= k else Concealed.fewer) for key, n in counts.items()
     }
-    if list(shown.values()).count(Concealed.fewer) == 1:
-        others = sorted((n, str(key), key) for key, n in counts.items() if n >= k)
-        if others:
-            shown[others[0][2]] = Concealed.protecting
+    if total is None:
+        return shown
+    while _pinned(shown, counts, k, total):
+        candidates = sorted((n, str(key), key) for key, n in shown.items() if isinstance(n, int))
+        if not candidates:
+            return {}  # even with everything concealed the total gives a count away: show nothing
+        shown[candidates[0][2]] = Concealed.protecting
     return shown
+
+
+def _pinned(
+    shown: Mapping[K, int | Concealed], counts: Mapping[K, int], k: int, total: int
+) -> bool:
+    """True when some concealed count of 1..k-1 has only one possible value."""
+    rest = total - sum(n for n in shown.values() if isinstance(n, int))
+    low = {
+        key: 0 if n is Concealed.fewer else k
+        for key, n in shown.items()
+        if isinstance(n, Concealed)
+    }
+    high = {
+        key: k - 1 if n is Concealed.fewer else rest
+        for key, n in shown.items()
+        if isinstance(n, Concealed)
+    }
+    for key in low:
+        least = max(low[key], rest - sum(high[other] for other in high if other != key))
+        most = min(high[key], rest - sum(low[other] for other in low if other != key))
+        if least == most and 1 <= counts[key] < k:
+            return True
+    return False
 
 
 def bar(share: float) -> str:
@@ -83,9 +113,18 @@ def question_results(t: Texts, question: QuestionView, tally: QuestionTally, *, 
     if kind is QuestionKind.priorities:
         return f"{head}\n{_ranking(t, question, tally, k)}"
     labels = _labels(t, question)
-    shown = hide_small({key: tally.counts.get(key, 0) for key in labels}, k)
-    rows = [_row(t, labels[key], count, tally.answered, k) for key, count in shown.items()]
-    if kind in (QuestionKind.faces, QuestionKind.grade):
+    total = None if kind is QuestionKind.multiple else tally.answered
+    shown = hide_small({key: tally.counts.get(key, 0) for key in labels}, k, total=total)
+    if not shown:
+        return f"{head}\n{t('results.not_enough', k=k)}"
+    rows = [
+        _row(t, labels[key], count, tally.answered, k)
+        for key, count in shown.items()
+        if kind is not QuestionKind.grade or isinstance(count, int)
+    ]
+    if kind is QuestionKind.grade and len(rows) < len(shown):
+        rows.append(t("results.other_grades", k=k))
+    if kind in (QuestionKind.faces, QuestionKind.grade) and len(rows) == len(shown):
         rows.append(_mean_median(t, tally))
     return "\n".join([head, *rows])
 
@@ -123,11 +162,17 @@ def _ranking(t: Texts, question: QuestionView, tally: QuestionTally, k: int) -> 
         option.id: sum((4 - rank) * n for rank, n in tally.ranks.get(option.id, {}).items())
         for option in question.options
     }
-    firsts = hide_small({o.id: tally.ranks.get(o.id, {}).get(1, 0) for o in question.options}, k)
+    firsts = hide_small(
+        {o.id: tally.ranks.get(o.id, {}).get(1, 0) for o in question.options},
+        k,
+        total=tally.answered,
+    ) or dict.fromkeys((o.id for o in question.options), Concealed.protecting)
+    exact = all(n == 0 or n >= k for ranks in tally.ranks.values() for n in ranks.values())
     ordered = sorted(question.options, key=lambda option: (-points[option.id], option.position))
+    key = "results.rank" if exact else "results.rank_only"
     return "\n".join(
         t(
-            "results.rank",
+            key,
             place=place,
             label=option.label,
             points=points[option.id],
