@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # one clear line instead of a traceback, for any start-up failure
-        print(f"achterban: {explain_failure(error)}", file=sys.stderr)
-        return 1
+        line, setting = explain_failure(error)
+        print(f"achterban: {line}", file=sys.stderr)
+        return EXIT_CONFIG if setting else 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -116,22 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def explain_failure(error: Exception) -> str:
-    """One line for what stopped the bot, naming the part that failed."""
+def explain_failure(error: Exception) -> tuple[str, bool]:
+    """One line for what stopped the bot, and whether a setting is to blame (exit code 2)."""
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import DBAPIError
     from telegram.error import InvalidToken, NetworkError
 
     if isinstance(error, InvalidToken):
-        return "Telegram does not accept the token; check [telegram] token or ACHTERBAN_TOKEN"
+        return "Telegram does not accept the token; check [telegram] token or ACHTERBAN_TOKEN", True
     if isinstance(error, NetworkError):
-        return f"cannot reach Telegram at [telegram] base_url ({error})"
+        return f"cannot reach Telegram at [telegram] base_url ({error})", True
     if isinstance(error, CommandError):
-        return f"database schema problem: {error} (is the database newer than this achterban?)"
+        return (
+            f"database schema problem: {error} (is the database newer than this achterban?)",
+            True,
+        )
     if isinstance(error, DBAPIError | OSError):
         cause = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return f"cannot use the database from [database] url / DATABASE_URL: {cause}"
-    return f"stopped by {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return f"cannot use the database from [database] url / DATABASE_URL: {cause}", True
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    return f"stopped by {type(error).__name__}: {first_line}", False
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -141,6 +146,7 @@ def _configure_logging(verbose: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)  # at DEBUG it logs message text
 
 
 if __name__ == "__main__":

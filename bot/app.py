@@ -90,16 +90,15 @@ async def report_error(update: object, ctx: Ctx) -> None:
     frames = traceback.extract_tb(error.__traceback__) if error else []
     where = " < ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames[-4:]))
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
+    chat = update.effective_chat if isinstance(update, Update) else None
+    private = chat is not None and chat.type == "private"
+    if isinstance(error, Forbidden) and private and update.effective_user:
         await _mark_blocked(ctx, update.effective_user.id)
         return
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where)
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
+    if private:
         try:
+            await _settle_language(ctx, update)
             await reply(update, ctx.t("common.error"))
         except TelegramError:
             log.warning("could not tell the user about the error")
@@ -110,3 +109,15 @@ async def _mark_blocked(ctx: Ctx, telegram_id: int) -> None:
     log.info("a user blocked the bot; their subscriptions are marked blocked")
     async with ctx.db.begin() as session:
         await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
+
+
+async def _settle_language(ctx: Ctx, update: Update) -> None:
+    """The error handler gets a fresh context: find the user's language again, if we can."""
+    try:
+        async with ctx.db.read() as session:
+            ctx.profile = await people.load_profile(
+                session, telegram_id=update.effective_user.id, is_admin=False
+            )
+    except Exception:
+        ctx.profile = None
+    ctx.settle_language(update)

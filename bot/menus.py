@@ -29,9 +29,10 @@ async def publish_family_menus(bot: Bot, *, default_language: str) -> None:
 async def publish_personal_menu(
     bot: Bot, *, chat_id: int, role: Role | None, language: str
 ) -> None:
-    """Council members and staff get their extra commands in their own chat."""
+    """A member's own menu, in their chosen language (council members and staff: with their
+    extra commands); after /forget (no role) the general menu again."""
     scope = BotCommandScopeChat(chat_id)
-    if role in (None, Role.family):
+    if role is None:
         await bot.delete_my_commands(scope=scope)
     else:
         await bot.set_my_commands(menu(role, language), scope=scope)

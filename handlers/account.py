@@ -12,7 +12,7 @@ from bot import menus
 from bot.commands import menu_for, names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
-from bot.texts import LANGUAGES, texts_for
+from bot.texts import LANGUAGES, Html, Texts, texts_for
 from handlers.ui import replace, reply, stale_button
 from storage import people
 from storage.forget import forget_person
@@ -42,8 +42,19 @@ async def show_privacy(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("account.privacy_nobody"))
         return
     t = ctx.t
-    memberships = ", ".join(
-        t("account.membership", council=council.name, status=t(f"status.{membership.status.value}"))
+    async with ctx.db.read() as session:
+        tags = {
+            m.id: await people.membership_tags(session, membership_id=m.id)
+            for m, _ in ctx.profile.memberships
+        }
+    memberships = "; ".join(
+        t(
+            "account.membership",
+            council=council.name,
+            role=t(f"roles.{membership.role.value}"),
+            status=t(f"status.{membership.status.value}"),
+            tags=Html(_tag_note(t, tags[membership.id])),
+        )
         for membership, council in ctx.profile.memberships
     )
     consented = person.consented_at.astimezone(ZoneInfo(ctx.settings.timezone))
@@ -58,6 +69,10 @@ async def show_privacy(update: Update, ctx: Ctx) -> None:
             memberships=memberships or "-",
         ),
     )
+
+
+def _tag_note(t: Texts, tags: list[str]) -> str:
+    return t("account.membership_tags", tags=", ".join(tags)) if tags else ""
 
 
 async def choose_language(update: Update, ctx: Ctx) -> None:
@@ -137,7 +152,7 @@ async def forget_tapped(update: Update, ctx: Ctx) -> None:
         await forget_person(session, person=person, pseudonym_key=ctx.settings.pseudonym_key)
     await replace(update, ctx.t("account.forgotten"))
     await menus.publish_personal_menu(
-        ctx.bot, chat_id=update.effective_chat.id, role=None, language="nl"
+        ctx.bot, chat_id=update.effective_chat.id, role=None, language=ctx.t.language
     )
 
 

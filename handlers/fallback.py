@@ -31,16 +31,11 @@ async def text_received(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("fallback.stray_text"))
 
 
-async def message_edited(update: Update, ctx: Ctx) -> None:
-    await reply(update, ctx.t("fallback.edited"))
-
-
 async def media_received(update: Update, ctx: Ctx) -> None:
     await reply(update, ctx.t("fallback.media"))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED, message_edited))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_received))
     app.add_handler(MessageHandler(filters.ALL, media_received))

@@ -16,11 +16,14 @@ async def identify(update: Update, ctx: Ctx) -> None:
     """Load the user's profile and language; answer group chats with a pointer to a private one."""
     user = update.effective_user
     if user is not None:
-        async with ctx.db.begin() as session:
+        async with ctx.db.read() as session:
             ctx.profile = await load_profile(
                 session, telegram_id=user.id, is_admin=user.id in ctx.settings.admins
             )
     ctx.settle_language(update)
+    if update.edited_message and update.effective_chat.type == Chat.PRIVATE:
+        await reply(update, ctx.t("fallback.edited"))  # an edit is never run as a new command
+        raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is not None and chat.type != Chat.PRIVATE:
         if update.effective_message and not update.edited_message and chat.type != Chat.CHANNEL:

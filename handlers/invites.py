@@ -65,10 +65,12 @@ async def step_tapped(update: Update, ctx: Ctx) -> None:
 async def council_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
     async with ctx.db.begin() as session:
         choices = ctx.profile.councils_with(Role.staff, await councils.all_councils(session))
-        if not value.isdigit() or int(value) not in {council.id for council in choices}:
-            await stale_button(update, ctx)
-            return
-        await _advance(session, draft, "role", council_id=int(value))
+        allowed_here = value.isdigit() and int(value) in {council.id for council in choices}
+        if allowed_here:
+            await _advance(session, draft, "role", council_id=int(value))
+    if not allowed_here:
+        await stale_button(update, ctx)
+        return
     await replace(update, ctx.t("invite.choose_role"), _role_keyboard(ctx))
 
 

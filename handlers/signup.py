@@ -27,7 +27,6 @@ from storage.models import AgeBand, Invite, Role, utcnow
 
 PREFIX = "su"
 GUESSES = "signup_guesses"
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
 async def start(update: Update, ctx: Ctx) -> None:
@@ -50,9 +49,12 @@ async def start_with_code(update: Update, ctx: Ctx, code: str) -> None:
     if invite is None:
         return
     if ctx.profile and ctx.profile.person:
-        await _join_existing(update, ctx, invite)
+        await ask_consent(update, ctx, ctx.t, code, invite)
         return
-    buttons = [(LANGUAGE_NAMES[lang], callback_data(PREFIX, "l", lang, code)) for lang in LANGUAGES]
+    buttons = [
+        (texts_for(lang)("account.language_name"), callback_data(PREFIX, "l", lang, code))
+        for lang in LANGUAGES
+    ]
     await reply(update, ctx.t("signup.choose_language"), keyboard(buttons, per_row=2))
 
 
@@ -64,12 +66,18 @@ async def step_tapped(update: Update, ctx: Ctx) -> None:
         return
     step, language, code = parts
     t = texts_for(language)
-    if ctx.profile and ctx.profile.person:
+    person = ctx.profile.person if ctx.profile else None
+    if person is not None and step not in KNOWN_PERSON_STEPS:
         await replace(update, t("start.welcome_back", councils=_council_names(ctx)))
         return
     invite = await _checked_invite(update, ctx, code, t)
-    if invite is not None:
-        await NEXT_STEP[step](update, ctx, t, code, invite)
+    if invite is None:
+        return
+    if person is not None and step in ("y", "g"):
+        needs_guardian = step == "y" and person.age_band is AgeBand.under16
+        await (ask_guardian if needs_guardian else _join_existing)(update, ctx, t, code, invite)
+        return
+    await NEXT_STEP[step](update, ctx, t, code, invite)
 
 
 async def ask_consent(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
@@ -111,6 +119,8 @@ async def join_16plus(update: Update, ctx: Ctx, t: Texts, code: str, invite: Inv
     await _finish(update, ctx, t, invite, AgeBand.adult)
 
 
+KNOWN_PERSON_STEPS = {"n", "y", "g", "x"}
+"""Someone who already agreed once still agrees per council (and a guardian again under 16)."""
 NEXT_STEP = {
     "l": ask_consent,
     "n": consent_refused,
@@ -125,47 +135,59 @@ NEXT_STEP = {
 async def _finish(update: Update, ctx: Ctx, t: Texts, invite: Invite, age: AgeBand) -> None:
     """Store the person (the first write about them) and subscribe them with the invite's tags."""
     async with ctx.db.begin() as session:
-        if not await invites.redeem(session, invite_id=invite.id):
-            await replace(update, t("signup.code_used"))
-            return
-        person = await people.create_person(
-            session, telegram_id=update.effective_user.id, language=t.language, age_band=age
-        )
-        await people.join_council(
-            session, person=person, council_id=invite.council_id, role=invite.role, tags=invite.tags
-        )
+        joined = await invites.redeem(session, invite_id=invite.id)
+        if joined:
+            person = await people.create_person(
+                session, telegram_id=update.effective_user.id, language=t.language, age_band=age
+            )
+            await people.join_council(
+                session,
+                person=person,
+                council_id=invite.council_id,
+                role=invite.role,
+                tags=invite.tags,
+            )
         council = await councils.get_council(session, council_id=invite.council_id)
+    if not joined:
+        await replace(update, t("signup.code_used"))
+        return
     await replace(update, t("signup.done", council=council.name))
     await menus.publish_personal_menu(
         ctx.bot, chat_id=update.effective_chat.id, role=invite.role, language=t.language
     )
 
 
-async def _join_existing(update: Update, ctx: Ctx, invite: Invite) -> None:
-    """Someone who already agreed joins one more council (or gets a new role) directly."""
+async def _join_existing(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
+    """Someone who already agreed (and now agreed for this council) joins it, or gets a new role."""
     profile = ctx.profile
     async with ctx.db.begin() as session:
         council = await councils.get_council(session, council_id=invite.council_id)
-        membership, before = await people.join_council(
-            session,
-            person=profile.person,
-            council_id=invite.council_id,
-            role=invite.role,
-            tags=invite.tags,
-        )
-        if membership.role is not before:
-            await invites.redeem(session, invite_id=invite.id)
-    if before is None:
-        await reply(update, ctx.t("signup.joined_another", council=council.name))
+        current = next((m for m, c in profile.memberships if c.id == invite.council_id), None)
+        membership, before = current, current.role if current else None
+        promoted = current is None or people.RANK[invite.role] > people.RANK[current.role]
+        if promoted and await invites.redeem(session, invite_id=invite.id):
+            membership, before = await people.join_council(
+                session,
+                person=profile.person,
+                council_id=invite.council_id,
+                role=invite.role,
+                tags=invite.tags,
+            )
+    if membership is None:
+        text = t("signup.code_used")
+    elif before is None:
+        text = t("signup.joined_another", council=council.name)
     elif membership.role is not before:
-        role_name = ctx.t(f"roles.{membership.role.value}")
-        await reply(update, ctx.t("signup.role_changed", council=council.name, role=role_name))
+        role_name = t(f"roles.{membership.role.value}")
+        text = t("signup.role_changed", council=council.name, role=role_name)
     else:
-        await reply(update, ctx.t("signup.already_member", council=council.name))
-    highest = max(membership.role, profile.role or Role.family, key=people.RANK.__getitem__)
-    await menus.publish_personal_menu(
-        ctx.bot, chat_id=update.effective_chat.id, role=highest, language=ctx.t.language
-    )
+        text = t("signup.already_member", council=council.name)
+    await replace(update, text)
+    if membership is not None:
+        highest = max(membership.role, profile.role or Role.family, key=people.RANK.__getitem__)
+        await menus.publish_personal_menu(
+            ctx.bot, chat_id=update.effective_chat.id, role=highest, language=t.language
+        )
 
 
 async def _checked_invite(update: Update, ctx: Ctx, code: str, t: Texts) -> Invite | None:
@@ -174,22 +196,15 @@ async def _checked_invite(update: Update, ctx: Ctx, code: str, t: Texts) -> Invi
     user_id, now = update.effective_user.id, time.monotonic()
     wait = guesses.wait_seconds(user_id, now=now)
     if wait > 0:
-        await _say(update, t("signup.slowed_down", minutes=max(1, math.ceil(wait / 60))))
+        await replace(update, t("signup.slowed_down", minutes=max(1, math.ceil(wait / 60))))
         return None
     async with ctx.db.begin() as session:
         found = await invites.check_code(session, code=code, now=utcnow())
     if isinstance(found, CodeProblem):
         guesses.note(user_id, now=now)
-        await _say(update, t(f"signup.code_{found.value}"))
+        await replace(update, t(f"signup.code_{found.value}"))
         return None
     return found
-
-
-async def _say(update: Update, text: str) -> None:
-    if update.callback_query:
-        await replace(update, text)
-    else:
-        await reply(update, text)
 
 
 def _data(step: str, t: Texts, code: str) -> str:

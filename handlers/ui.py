@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.commands import COMMANDS
@@ -33,7 +34,11 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
         await reply(update, text, markup)
         return
     await query.answer()
-    await query.edit_message_text(text, reply_markup=markup)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:  # a double tap that changes nothing is fine
+        if "not modified" not in str(error):
+            raise
 
 
 async def stale_button(update: Update, ctx: Ctx) -> None:

@@ -24,9 +24,15 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, echo=echo, **_engine_options(url))
+        self.reader: AsyncEngine = self.engine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, immediate=True)
+            self.reader = create_async_engine(url, echo=echo, **_engine_options(url))
+            _configure_sqlite(self.reader, immediate=False)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.reader, class_=AsyncSession, expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -36,6 +42,12 @@ class Database:
     async def begin(self) -> AsyncIterator[AsyncSession]:
         """Open a session in a transaction that commits on success and rolls back on error."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work; on SQLite it does not take the write lock."""
+        async with self.read_sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:
@@ -67,6 +79,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -95,8 +109,9 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, a busy timeout, foreign keys on, and BEGIN IMMEDIATE so writers queue up cleanly."""
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    """WAL, a busy timeout, foreign keys on; writers start with BEGIN IMMEDIATE so they queue
+    up cleanly instead of failing to upgrade a read lock."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -110,4 +125,4 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

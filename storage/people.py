@@ -140,9 +140,8 @@ async def set_status(
 async def mark_blocked(session: AsyncSession, *, telegram_id: int, blocked: bool) -> int:
     """The user blocked (or unblocked) the bot: no sending to them until they come back."""
     person_id = select(Person.id).where(Person.telegram_id == telegram_id).scalar_subquery()
-    if blocked:
-        before = [MembershipStatus.active, MembershipStatus.paused]
-        after = MembershipStatus.blocked
+    if blocked:  # only active subscriptions: a paused or stopped one keeps its choice
+        before, after = [MembershipStatus.active], MembershipStatus.blocked
     else:
         before, after = [MembershipStatus.blocked], MembershipStatus.active
     result = await session.execute(

@@ -49,7 +49,7 @@ async def test_privacy_shows_what_is_stored(api: LocalBotApi, bot: RunningBot) -
     await user.command("privacy")
     text = user.last.text
     assert "Taal: Nederlands" in text and "16 of ouder" in text
-    assert "Cliëntenraad Noord (actief)" in text
+    assert "Je doet mee met: Cliëntenraad Noord: gezinslid, actief, labels: locatie:noord" in text
 
     stranger = api.user(21, language_code="en")
     await stranger.command("privacy")
@@ -130,6 +130,23 @@ async def test_forget_asks_first_and_then_erases_every_trace(
 
     await user.press_data("fg:yes")
     assert user.toasts[-1] == "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
+
+
+async def test_blocking_and_unblocking_keeps_a_pause(api: LocalBotApi, bot: RunningBot) -> None:
+    user = await joined(api, bot)
+    await user.command("pauze")
+    await api.deliver_raw(_my_chat_member(user.chat.id, "kicked"))
+    await api.deliver_raw(_my_chat_member(user.chat.id, "member"))
+    assert await statuses(bot) == ["paused"]
+
+
+async def test_a_double_tap_on_forget_no_is_not_an_error(api: LocalBotApi, bot: RunningBot) -> None:
+    user = await joined(api, bot)
+    await user.command("vergeet")
+    message = user.last.message_id
+    await user.press("Nee, bewaar het")
+    await user.press_data("fg:no", message_id=message)
+    assert user.last.text == "Prima, we laten alles zoals het was."
 
 
 async def test_blocking_the_bot_marks_the_subscription_blocked(

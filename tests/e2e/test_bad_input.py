@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
-from storage.models import Person
+from storage.models import Membership, MembershipStatus, Person
 from tests.builders import ADMIN_ID, make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
@@ -39,6 +39,32 @@ async def test_stickers_photos_and_edits(api: LocalBotApi, bot: RunningBot) -> N
     await user.send("hello")
     await user.edit_last_message("hello again")
     assert "You changed a message" in user.last.text
+
+
+async def test_editing_a_message_into_a_command_runs_nothing(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    user = api.user(50)
+    await sign_up(user, await make_invite(bot.db))
+    await user.send("hallo")
+    await user.edit_last_message("/stoppen")
+    assert "Je hebt een bericht veranderd" in user.last.text
+    async with bot.db.begin() as session:
+        assert list(await session.scalars(select(Membership.status))) == [MembershipStatus.active]
+
+
+async def test_the_apology_speaks_the_user_s_language(api: LocalBotApi, bot: RunningBot) -> None:
+    user = api.user(51, language_code="nl")
+    await sign_up(user, await make_invite(bot.db), language="English")
+    original = bot.db.sessions
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    bot.db.sessions = broken  # type: ignore[assignment]
+    await user.command("pause")
+    bot.db.sessions = original
+    assert user.last.text.startswith("Sorry, something went wrong on our side.")
 
 
 async def test_group_chat_points_to_a_private_chat(api: LocalBotApi, bot: RunningBot) -> None:
@@ -114,6 +140,9 @@ async def test_user_who_blocked_the_bot_does_not_break_it(
     api.faults.block(48)
     await blocked.command("hulp")
     api.faults.unblock(48)
+    async with bot.db.begin() as session:
+        statuses = list(await session.scalars(select(Membership.status)))
+    assert statuses == [MembershipStatus.blocked], "a 403 marks the subscription blocked"
     other = api.user(49)
     await other.command("start")
     assert "uitnodigingslink" in other.last.text

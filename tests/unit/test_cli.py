@@ -57,6 +57,6 @@ def test_unreachable_telegram_is_one_line(
         f'[privacy]\npseudonym_key = "{"k" * 40}"\n',
         encoding="utf-8",
     )
-    assert main(["run", "--config", str(config)]) == 1
+    assert main(["run", "--config", str(config)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("achterban: cannot reach Telegram") and "\n" not in error
