@@ -19,9 +19,11 @@ from bot.persistence import DatabasePersistence
 from handlers import (
     account,
     answering,
+    blocking,
     cancel,
     fallback,
     gate,
+    help,
     invites,
     newpoll,
     polls,
@@ -33,7 +35,20 @@ from storage import councils, people
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-FEATURES = (gate, signup, invites, newpoll, answering, polls, templates, account, cancel, fallback)
+FEATURES = (
+    gate,
+    signup,
+    invites,
+    newpoll,
+    answering,
+    polls,
+    templates,
+    help,
+    account,
+    blocking,
+    cancel,
+    fallback,
+)
 """In order; `gate` runs first for every update, `fallback` takes whatever nobody handled."""
 
 

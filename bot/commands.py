@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.models import Role
-
-RANK = {Role.family: 0, Role.council: 1, Role.staff: 2}
+from storage.people import RANK
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.texts import LANGUAGES
+
 TELEGRAM_API = "https://api.telegram.org/bot"
-LANGUAGES = ("nl", "en")
 DEFAULT_CONFIG = "config.toml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

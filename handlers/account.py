@@ -1,15 +1,15 @@
-"""A person's own account: help, privacy, language, pause, resume, stop, forget; blocking."""
+"""A person's own account: what we store (/privacy), language, pause, resume, stop, forget."""
 
 from __future__ import annotations
 
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import ChatMember, Update
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import menus
-from bot.commands import menu_for, names
+from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
 from bot.texts import LANGUAGES, Html, Texts, texts_for
@@ -21,18 +21,6 @@ from storage.models import AgeBand, MembershipStatus
 LANGUAGE_PREFIX = "lang"
 FORGET_PREFIX = "fg"
 ACTIVE, PAUSED, STOPPED = MembershipStatus.active, MembershipStatus.paused, MembershipStatus.stopped
-
-
-async def show_help(update: Update, ctx: Ctx) -> None:
-    """/help: the commands this user may use, in their language."""
-    role = ctx.profile.role if ctx.profile else None
-    lines = [ctx.t("help.intro")]
-    for command in menu_for(role):
-        description = ctx.t(f"commands.{command.name}")
-        lines.append(
-            ctx.t("help.line", command=command.shown_as(ctx.t.language), description=description)
-        )
-    await reply(update, "\n".join(lines))
 
 
 async def show_privacy(update: Update, ctx: Ctx) -> None:
@@ -156,14 +144,6 @@ async def forget_tapped(update: Update, ctx: Ctx) -> None:
     )
 
 
-async def membership_changed(update: Update, ctx: Ctx) -> None:
-    """The user blocked the bot (no more sending) or unblocked it (active again)."""
-    change = update.my_chat_member
-    blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
-    async with ctx.db.begin() as session:
-        await people.mark_blocked(session, telegram_id=change.from_user.id, blocked=blocked)
-
-
 async def _move(
     update: Update,
     ctx: Ctx,
@@ -191,7 +171,6 @@ async def _is_member(update: Update, ctx: Ctx) -> bool:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for command, callback in (
-        ("help", show_help),
         ("privacy", show_privacy),
         ("language", choose_language),
         ("pause", pause),
@@ -202,4 +181,3 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(names(command), callback))
     app.add_handler(CallbackQueryHandler(language_tapped, pattern=rf"^{LANGUAGE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(forget_tapped, pattern=rf"^{FORGET_PREFIX}:"))
-    app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

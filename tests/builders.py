@@ -19,6 +19,7 @@ PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
 COUNCILS = (
     CouncilSettings(slug="noord", name="Cliëntenraad Noord"),
     CouncilSettings(slug="zuid", name="Jongerenraad Zuid", privacy_threshold=3),
+    CouncilSettings(slug="west", name="Ouderraad West"),
 )
 
 

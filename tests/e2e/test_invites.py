@@ -18,7 +18,12 @@ LINK = re.compile(r"https://t\.me/achterban_test_bot\?start=([A-Za-z0-9_-]{22,})
 async def test_admin_makes_a_family_invite_that_works(api: LocalBotApi, bot: RunningBot) -> None:
     admin = api.user(ADMIN_ID, first_name="Anna")
     await admin.command("uitnodigen")
-    assert admin.last.labels == ["Cliëntenraad Noord", "Jongerenraad Zuid", "Annuleren"]
+    assert admin.last.labels == [
+        "Cliëntenraad Noord",
+        "Jongerenraad Zuid",
+        "Ouderraad West",
+        "Annuleren",
+    ]
     await admin.press("Jongerenraad Zuid")
     await admin.press("Gezinnen en jongeren")
     await admin.send("locatie:zuid zorg:ambulant")
@@ -82,8 +87,20 @@ async def test_staff_of_one_council_invites_only_for_it(api: LocalBotApi, bot: R
     await staff.command("uitnodigen")
     assert staff.last.labels == ["Gezinnen en jongeren", "Raadsleden", "Medewerkers", "Annuleren"]
 
-    await staff.press_data("inv:c:1")
-    assert "werkt niet meer" in staff.toasts[-1]
+
+async def test_staff_cannot_pick_a_council_of_others(api: LocalBotApi, bot: RunningBot) -> None:
+    staff = api.user(35)
+    await sign_up(staff, await make_invite(bot.db, council="noord", role=Role.staff))
+    await staff.command("start", await make_invite(bot.db, council="zuid", role=Role.staff))
+    await staff.press("Ja, ik ga akkoord")
+    await staff.command("uitnodigen")
+    assert staff.last.labels == ["Cliëntenraad Noord", "Jongerenraad Zuid", "Annuleren"]
+
+    toast = await staff.press_data("inv:c:3")
+
+    assert toast == "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
+    await staff.press("Jongerenraad Zuid")
+    assert staff.last.text == "Voor wie is deze uitnodiging?"
 
 
 async def test_families_may_not_invite(api: LocalBotApi, bot: RunningBot) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi, SimUser
@@ -228,3 +231,44 @@ async def test_templates_are_shared_across_councils(api: LocalBotApi, bot: Runni
     assert zuid.toasts[-1].startswith("Deze knop werkt niet meer"), (
         "only the owner council may unshare"
     )
+
+
+async def test_a_timeout_leaves_nothing_half_made(
+    api: LocalBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.newpoll
+
+    monkeypatch.setattr(handlers.newpoll, "TIMEOUT_SECONDS", 0.5)
+    async with polling_bot(settings) as bot:
+        member = await council_member(api, bot)
+        await member.command("nieuw")
+        await member.send("Een titel")
+        await asyncio.sleep(1.5)
+        await api.wait_idle()
+        assert member.last.text.startswith("Je ging een tijd niet verder")
+        async with bot.db.begin() as session:
+            assert await session.scalar(select(Draft)) is None
+
+
+async def test_long_multibyte_options_fit_telegram(api: LocalBotApi, bot: RunningBot) -> None:
+    member = await council_member(api, bot)
+    await families(api, bot, 1)
+    options = ["ervaringsdeskundigheid " * 2, "مرحبا بكم في المجلس " * 2, "😀" * 40, "x"]
+    options = [option.strip()[:40] for option in options]
+    await member.command("nieuw")
+    await member.send("ë" * 120)
+    for number in range(5):
+        await member.press("Meerdere keuzes")
+        await member.send(f"{number} " + "vraag " * 49)
+        await member.send("\n".join(options + [f"optie {n}" for n in range(6)]))
+    await member.press("Iedereen van Cliëntenraad Noord")
+    await member.press("Anoniem (beste keuze)")
+    await member.press("Meteen")
+    await member.press("Na 3 dagen")
+    await member.press("Ja, dat mag")
+    await member.press("✅ Versturen")
+    await bot.deliver()
+    family = api.user(600)
+    assert family.last.labels[0] == "☐ " + options[0]
+    await family.press("☐ " + options[2])
+    assert family.last.labels[2] == "☑ " + options[2]

@@ -1,0 +1,28 @@
+"""/help: the commands this user may use, in their language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.commands import menu_for, names
+from bot.context import Ctx
+from handlers.ui import reply
+
+
+async def show_help(update: Update, ctx: Ctx) -> None:
+    """/help: the commands this user may use, in their language."""
+    role = ctx.profile.role if ctx.profile else None
+    lines = [ctx.t("help.intro")]
+    for command in menu_for(role):
+        description = ctx.t(f"commands.{command.name}")
+        lines.append(
+            ctx.t("help.line", command=command.shown_as(ctx.t.language), description=description)
+        )
+    await reply(update, "\n".join(lines))
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(names("help"), show_help))
