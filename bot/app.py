@@ -74,7 +74,12 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         .persistence(DatabasePersistence(db))
         .build()
     )
-    outbox = Outbox(bot=app.bot, db=db, pseudonym_key=settings.pseudonym_key)
+    outbox = Outbox(
+        bot=app.bot,
+        db=db,
+        pseudonym_key=settings.pseudonym_key,
+        paid=settings.telegram.allow_paid_broadcast,
+    )
     app.bot_data[SERVICES] = Services(settings=settings, db=db, outbox=outbox)
     for feature in FEATURES:
         feature.register(app)

@@ -198,7 +198,14 @@ def demo_settings(api: LocalBotApi, folder: Path) -> Settings:
         database_url=f"sqlite+aiosqlite:///{folder / 'demo.sqlite3'}",
         admins=frozenset({STAFF_ID}),
         pseudonym_key=secrets.token_urlsafe(32),
-        councils=(CouncilSettings(slug="noord", name="Cliëntenraad Noord", privacy_threshold=3),),
+        councils=(
+            CouncilSettings(
+                slug="noord",
+                name="Cliëntenraad Noord",
+                privacy_threshold=3,
+                quiet_hours=("00:00", "00:00"),  # the demo may run at night
+            ),
+        ),
     )
 
 

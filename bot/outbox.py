@@ -1,71 +1,72 @@
 """The outbox worker: sends pending deliveries (one row per recipient) and records the result.
 
-Rounds write their rows in the same transaction as the round; this worker claims rows,
-sends outside any transaction, and stores sent (with message id), blocked (403, the
-subscription is marked blocked), failed (after retries) or uncertain (a timeout after the
-request went out: it may have arrived, so it is not sent again).
+Rounds write their rows in the same transaction as the round. This worker claims a batch
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes share the work without
+overlap), composes every message in one transaction, sends outside any transaction, and
+stores the batch's results in one statement: sent (with message id), blocked (403: the
+subscription is marked blocked, no retry), failed (after retries), uncertain (a timeout after
+the request went out: it may have arrived, so it is not sent again), or pending again later
+(429, 5xx, a lost connection: with backoff; quiet hours: until they end).
+
+python-telegram-bot's AIORateLimiter keeps the overall rate (and waits out a 429 once);
+this worker keeps at most one message per second per chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.asking import next_question
+from bot.progress import Progress
+from bot.quiet import quiet_until
 from bot.texts import texts_for
-from storage import people, polls
+from storage import outbox, people, polls
 from storage.db import Database
-from storage.models import Delivery, DeliveryStatus, FollowUp, Person, Round, RoundKind, utcnow
+from storage.models import DeliveryStatus, FollowUp, RoundKind, utcnow
+from storage.outbox import Claimed, Outcome
+from storage.polls import PollView
 from storage.pseudonyms import pseudonym
 
 log = logging.getLogger(__name__)
-BATCH = 30
+BATCH = 50
 MAX_ATTEMPTS = 5
 IDLE_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Job:
-    delivery_id: int
-    round_id: int
-    kind: RoundKind
-    poll_id: int
-    followup_id: int | None
-    person_id: int
-    telegram_id: int
-    language: str
-    attempts: int
+LEASE = timedelta(minutes=2)
+PER_CHAT_SECONDS = 1.0
+Message = tuple[str, InlineKeyboardMarkup | None]
 
 
 class Outbox:
     """One background task that drains the outbox; `kick()` wakes it when rows were added."""
 
-    def __init__(self, *, bot: Bot, db: Database, pseudonym_key: str) -> None:
+    def __init__(self, *, bot: Bot, db: Database, pseudonym_key: str, paid: bool = False) -> None:
         self.bot = bot
         self.db = db
         self.pseudonym_key = pseudonym_key
+        self.paid = paid
+        self.progress = Progress(bot=bot, db=db)
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
+        self._last_sent: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
         self._wake.set()
 
-    async def start(self) -> None:
-        """Rows claimed by a process that died go back to pending, then the worker starts."""
-        async with self.db.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.status == DeliveryStatus.claimed)
-                .values(status=DeliveryStatus.pending)
-            )
+    async def start(self, *, only_process: bool) -> None:
+        """Release rows claimed by a process that died, then start the worker.
+
+        The only process (SQLite) releases every claimed row at once; with several processes
+        (PostgreSQL) only rows older than the lease, which no live process still holds."""
+        await self.release_stale(now=utcnow() + (LEASE if only_process else timedelta(0)))
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
@@ -75,136 +76,160 @@ class Outbox:
                 await self._task
             self._task = None
 
+    async def release_stale(self, *, now: datetime) -> int:
+        async with self.db.begin() as session:
+            return await outbox.release_stale(session, claimed_before=now - LEASE)
+
     async def drain(self) -> int:
         """Send everything that is due now (after any drain already running in this process);
         returns how many rows this call handled."""
         handled = 0
         async with self._draining:
-            while jobs := await self._claim():
-                await asyncio.gather(*(self._deliver(job) for job in jobs))
+            while True:
+                async with self.db.begin() as session:
+                    jobs = await outbox.claim(session, now=utcnow(), limit=BATCH)
+                if not jobs:
+                    return handled
+                await self._send_batch(jobs)
                 handled += len(jobs)
-        return handled
 
     async def _run(self) -> None:
+        released_at = time.monotonic()
         while True:
             try:
                 await self.drain()
-            except Exception:
-                log.exception("outbox round failed; trying again shortly")
+                if time.monotonic() - released_at > LEASE.total_seconds() / 2:
+                    await self.release_stale(now=utcnow())
+                    released_at = time.monotonic()
+            except Exception as error:
+                log.error("outbox round failed (%s); trying again shortly", type(error).__name__)
             self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
 
-    async def _claim(self) -> list[Job]:
+    async def _send_batch(self, jobs: list[Claimed]) -> None:
         now = utcnow()
+        outcomes: list[Outcome] = []
+        to_send: list[tuple[Claimed, Message]] = []
         async with self.db.begin() as session:
-            rows = (
-                await session.execute(
-                    select(Delivery, Round, Person)
-                    .join(Round, Round.id == Delivery.round_id)
-                    .join(Person, Person.id == Delivery.person_id)
-                    .where(
-                        Delivery.status == DeliveryStatus.pending,
-                        (Delivery.not_before.is_(None)) | (Delivery.not_before <= now),
-                    )
-                    .order_by(Delivery.id)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True, of=Delivery)
+            views: dict[int, PollView] = {}
+            for job in jobs:
+                later = quiet_until(
+                    now, timezone=job.timezone, start=job.quiet[0], end=job.quiet[1]
                 )
-            ).all()
-            ids = [delivery.id for delivery, _, _ in rows]
-            if ids:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(ids))
-                    .values(status=DeliveryStatus.claimed, claimed_at=now)
-                )
-        return [
-            Job(
-                delivery.id,
-                sending.id,
-                sending.kind,
-                sending.poll_id,
-                sending.followup_id,
-                person.id,
-                person.telegram_id,
-                person.language,
-                delivery.attempts,
-            )
-            for delivery, sending, person in rows
+                if later is not None:
+                    outcomes.append(_again(job, later, attempts=job.attempts))
+                    continue
+                message = await self._compose(session, job, views)
+                if message is None:
+                    outcomes.append(Outcome(job.delivery_id, DeliveryStatus.skipped, job.attempts))
+                else:
+                    to_send.append((job, message))
+        outcomes += await asyncio.gather(*(self._send(job, message) for job, message in to_send))
+        blocked = [
+            job.telegram_id
+            for job, _ in to_send
+            if _status(outcomes, job) is DeliveryStatus.blocked
         ]
+        async with self.db.begin() as session:
+            await outbox.record(session, outcomes=outcomes)
+            for telegram_id in blocked:
+                await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
+        await self.progress.report({job.round_id for job in jobs})
 
-    async def _deliver(self, job: Job) -> None:
-        message = await self._compose(job)
-        if message is None:
-            await self._finish(job, DeliveryStatus.skipped)
-            return
-        text, markup = message
-        try:
-            sent = await self.bot.send_message(job.telegram_id, text, reply_markup=markup)
-        except Forbidden:
-            await self._finish(job, DeliveryStatus.blocked, error="blocked")
-            async with self.db.begin() as session:
-                await people.mark_blocked(session, telegram_id=job.telegram_id, blocked=True)
-        except TimedOut:
-            await self._finish(job, DeliveryStatus.uncertain, error="timed out")
-        except BadRequest as error:
-            await self._finish(job, DeliveryStatus.failed, error=_short(error))
-        except (RetryAfter, NetworkError) as error:
-            await self._retry_later(job, error)
-        else:
-            await self._finish(job, DeliveryStatus.sent, message_id=sent.message_id)
-
-    async def _compose(self, job: Job) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    async def _compose(
+        self, session: Any, job: Claimed, views: dict[int, PollView]
+    ) -> Message | None:
         t = texts_for(job.language)
-        async with self.db.begin() as session:
-            view = await polls.load_poll(session, poll_id=job.poll_id)
-            if job.kind is RoundKind.followup:
-                followup = await session.get(FollowUp, job.followup_id)
-                return t("followup.message", title=view.poll.title, text=followup.text), None
-            key = pseudonym(self.pseudonym_key, poll_id=job.poll_id, telegram_id=job.telegram_id)
-            return await next_question(
-                session, t, view=view, pseudonym=key, telegram_id=job.telegram_id
-            )
+        if job.poll_id not in views:
+            views[job.poll_id] = await polls.load_poll(session, poll_id=job.poll_id)
+        view = views[job.poll_id]
+        if job.kind is RoundKind.followup:
+            followup = await session.get(FollowUp, job.followup_id)
+            return t("followup.message", title=view.poll.title, text=followup.text), None
+        key = pseudonym(self.pseudonym_key, poll_id=job.poll_id, telegram_id=job.telegram_id)
+        question = await next_question(
+            session, t, view=view, pseudonym=key, telegram_id=job.telegram_id
+        )
+        if job.kind is RoundKind.reminder and question is not None:
+            text, markup = question
+            return f"{t('reminder.intro', closes=_closes(view))}\n\n{text}", markup
+        return question
 
-    async def _finish(
-        self,
-        job: Job,
-        status: DeliveryStatus,
-        *,
-        message_id: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        async with self.db.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id == job.delivery_id)
-                .values(
-                    status=status,
-                    message_id=message_id,
-                    error=error,
-                    attempts=job.attempts + 1,
-                    sent_at=utcnow() if status is DeliveryStatus.sent else None,
-                )
+    async def _send(self, job: Claimed, message: Message) -> Outcome:
+        text, markup = message
+        await self._pace(job.telegram_id)
+        attempts = job.attempts + 1
+        try:
+            sent = await self.bot.send_message(
+                job.telegram_id,
+                text,
+                reply_markup=markup,
+                api_kwargs={"allow_paid_broadcast": True} if self.paid else None,
             )
+        except Forbidden:
+            return Outcome(job.delivery_id, DeliveryStatus.blocked, attempts, error="blocked")
+        except TimedOut:
+            return Outcome(job.delivery_id, DeliveryStatus.uncertain, attempts, error="timed out")
+        except BadRequest as error:
+            return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_short(error))
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            return _again(
+                job, utcnow() + timedelta(seconds=wait), attempts=job.attempts, error=error
+            )
+        except NetworkError as error:
+            if attempts >= MAX_ATTEMPTS:
+                return Outcome(
+                    job.delivery_id, DeliveryStatus.failed, attempts, error=_short(error)
+                )
+            return _again(
+                job, utcnow() + timedelta(seconds=2**attempts), attempts=attempts, error=error
+            )
+        return Outcome(
+            job.delivery_id,
+            DeliveryStatus.sent,
+            attempts,
+            message_id=sent.message_id,
+            sent_at=utcnow(),
+        )
 
-    async def _retry_later(self, job: Job, error: Exception) -> None:
-        if job.attempts + 1 >= MAX_ATTEMPTS:
-            await self._finish(job, DeliveryStatus.failed, error=_short(error))
-            return
-        wait = timedelta(seconds=2 ** (job.attempts + 1))
-        async with self.db.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id == job.delivery_id)
-                .values(
-                    status=DeliveryStatus.pending,
-                    attempts=job.attempts + 1,
-                    not_before=utcnow() + wait,
-                    error=_short(error),
-                )
-            )
+    async def _pace(self, chat_id: int) -> None:
+        """At most one message per second to one chat."""
+        last = self._last_sent.get(chat_id)
+        now = time.monotonic()
+        if last is not None and now - last < PER_CHAT_SECONDS:
+            await asyncio.sleep(PER_CHAT_SECONDS - (now - last))
+        self._last_sent[chat_id] = time.monotonic()
+        if len(self._last_sent) > 100_000:
+            self._last_sent.clear()
+
+
+def _again(
+    job: Claimed, when: datetime, *, attempts: int, error: Exception | None = None
+) -> Outcome:
+    return Outcome(
+        job.delivery_id,
+        DeliveryStatus.pending,
+        attempts,
+        error=_short(error) if error else None,
+        not_before=when,
+    )
+
+
+def _status(outcomes: list[Outcome], job: Claimed) -> DeliveryStatus | None:
+    return next((o.status for o in outcomes if o.delivery_id == job.delivery_id), None)
+
+
+def _closes(view: PollView) -> str:
+    from bot.questions import closes_on
+
+    return closes_on(view)
 
 
 def _short(error: Exception) -> str:
     return type(error).__name__[:64]
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

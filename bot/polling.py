@@ -64,6 +64,8 @@ async def handle_batch(
         user = update.effective_user
         lanes[user.id if user else -update.update_id].append(update)
     await asyncio.gather(*(_handle_in_order(app, lane) for lane in lanes.values()))
+    if app.persistence is not None:
+        await app.update_persistence()  # conversation states stored before the batch is confirmed
 
 
 async def _handle_in_order(

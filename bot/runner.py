@@ -35,7 +35,7 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         async with app:
             await prepare(app)
             await app.start()
-            await outbox.start()
+            await outbox.start(only_process=db.is_sqlite)
             try:
                 yield app
             finally:

@@ -185,6 +185,8 @@ class Poll(SQLModel, table=True):
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     closed_at: datetime | None = None
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")
+    reminder_hours: int | None = Field(default=24, ge=1, le=24 * 14)
     created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -220,7 +222,10 @@ class Schedule(SQLModel, table=True):
 class Round(SQLModel, table=True):
     """One sending of a poll (its questions, a reminder or a follow-up) to its audience."""
 
-    __table_args__ = (UniqueConstraint("schedule_id", "period_key"),)
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "period_key"),
+        UniqueConstraint("poll_id", "period_key"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
     schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")

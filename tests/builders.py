@@ -16,10 +16,11 @@ from storage.models import Council, Role, utcnow
 
 ADMIN_ID = 1000
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
+ALWAYS = ("00:00", "00:00")  # no quiet hours, so tests behave the same at any time of day
 COUNCILS = (
-    CouncilSettings(slug="noord", name="Cliëntenraad Noord"),
-    CouncilSettings(slug="zuid", name="Jongerenraad Zuid", privacy_threshold=3),
-    CouncilSettings(slug="west", name="Ouderraad West"),
+    CouncilSettings(slug="noord", name="Cliëntenraad Noord", quiet_hours=ALWAYS),
+    CouncilSettings(slug="zuid", name="Jongerenraad Zuid", privacy_threshold=3, quiet_hours=ALWAYS),
+    CouncilSettings(slug="west", name="Ouderraad West", quiet_hours=ALWAYS),
 )
 
 

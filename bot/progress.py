@@ -1,0 +1,104 @@
+"""The message a council member sees while their round goes out: edited as it goes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from sqlalchemy import select
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+
+from bot.results import bar
+from bot.texts import texts_for
+from storage import outbox
+from storage.db import Database
+from storage.models import DeliveryStatus, Person, Poll, Round, utcnow
+
+EDIT_EVERY = 2.0
+D = DeliveryStatus
+
+
+class Progress:
+    """Keeps each round's progress message up to date, at most every two seconds."""
+
+    def __init__(self, *, bot: Bot, db: Database) -> None:
+        self.bot = bot
+        self.db = db
+        self._edited: dict[int, float] = {}
+        self._started: dict[int, tuple[float, int]] = {}
+
+    async def report(self, round_ids: set[int]) -> None:
+        for round_id in round_ids:
+            await self._report(round_id)
+
+    async def _report(self, round_id: int) -> None:
+        async with self.db.begin() as session:
+            sending = await session.get(Round, round_id)
+            if sending is None or sending.progress_chat_id is None or sending.finished_at:
+                return
+            counts = await outbox.round_counts(session, round_id=round_id)
+            done = not (counts[D.pending] or counts[D.claimed])
+            if done:
+                sending.finished_at = utcnow()
+                session.add(sending)
+            poll = await session.get(Poll, sending.poll_id)
+            language = await session.scalar(
+                select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
+            )
+        now = time.monotonic()
+        if not done and now - self._edited.get(round_id, 0.0) < EDIT_EVERY:
+            return
+        self._edited[round_id] = now
+        text = self._text(texts_for(language or "nl"), poll.title, counts, round_id, done, now)
+        await self._show(sending, text)
+
+    def _text(
+        self, t, title: str, counts: Counter[DeliveryStatus], round_id: int, done: bool, now: float
+    ) -> str:
+        total = sum(counts.values())
+        finished = total - counts[D.pending] - counts[D.claimed]
+        values = {
+            "title": title,
+            "sent": counts[D.sent],
+            "total": total,
+            "blocked": counts[D.blocked],
+            "failed": counts[D.failed],
+            "uncertain": counts[D.uncertain],
+        }
+        if done:
+            return t("progress.done", **values)
+        started_at, started_with = self._started.setdefault(round_id, (now, finished))
+        rate = (finished - started_with) / (now - started_at) if now > started_at else 0
+        left = counts[D.pending] + counts[D.claimed]
+        seconds = int(left / rate) if rate else 0
+        eta = (
+            t("progress.minutes", count=seconds // 60)
+            if seconds >= 120
+            else t("progress.seconds", count=seconds)
+        )
+        return t(
+            "progress.sending",
+            bar=bar(finished / total if total else 1),
+            eta=eta,
+            waiting="",
+            **values,
+        )
+
+    async def _show(self, sending: Round, text: str) -> None:
+        try:
+            if sending.progress_message_id is None:
+                message = await self.bot.send_message(sending.progress_chat_id, text)
+                async with self.db.begin() as session:
+                    stored = await session.get(Round, sending.id)
+                    stored.progress_message_id = message.message_id
+                    session.add(stored)
+            else:
+                await self.bot.edit_message_text(
+                    text, chat_id=sending.progress_chat_id, message_id=sending.progress_message_id
+                )
+        except BadRequest as error:
+            if "not modified" not in str(error):
+                raise
+        except TelegramError:
+            return

@@ -1,0 +1,172 @@
+"""The delivery outbox: claiming rows (SKIP LOCKED on PostgreSQL), recording results, backlog."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Council, Delivery, DeliveryStatus, Person, Poll, Round, RoundKind
+
+OPEN = (DeliveryStatus.pending, DeliveryStatus.claimed)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One claimed outbox row with what sending it needs."""
+
+    delivery_id: int
+    round_id: int
+    kind: RoundKind
+    poll_id: int
+    followup_id: int | None
+    telegram_id: int
+    language: str
+    attempts: int
+    timezone: str
+    quiet: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed row."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None
+    not_before: datetime | None = None
+    sent_at: datetime | None = None
+
+
+async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due rows; other processes skip rows this one holds."""
+    rows = (
+        await session.execute(
+            select(Delivery, Round, Person, Council)
+            .join(Round, Round.id == Delivery.round_id)
+            .join(Poll, Poll.id == Round.poll_id)
+            .join(Council, Council.id == Poll.council_id)
+            .join(Person, Person.id == Delivery.person_id)
+            .where(
+                Delivery.status == DeliveryStatus.pending,
+                (Delivery.not_before.is_(None)) | (Delivery.not_before <= now),
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)
+        )
+    ).all()
+    ids = [delivery.id for delivery, *_ in rows]
+    if ids:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(status=DeliveryStatus.claimed, claimed_at=now)
+        )
+    return [
+        Claimed(
+            delivery_id=delivery.id,
+            round_id=sending.id,
+            kind=sending.kind,
+            poll_id=sending.poll_id,
+            followup_id=sending.followup_id,
+            telegram_id=person.telegram_id,
+            language=person.language,
+            attempts=delivery.attempts,
+            timezone=council.timezone,
+            quiet=(council.quiet_start, council.quiet_end),
+        )
+        for delivery, sending, person, council in rows
+    ]
+
+
+async def record(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
+    """Store the outcomes of a batch in one statement."""
+    if not outcomes:
+        return
+    statement = (
+        update(Delivery.__table__)
+        .where(Delivery.__table__.c.id == bindparam("row_id"))
+        .values(
+            status=bindparam("new_status"),
+            attempts=bindparam("new_attempts"),
+            message_id=bindparam("new_message_id"),
+            error=bindparam("new_error"),
+            not_before=bindparam("new_not_before"),
+            sent_at=bindparam("new_sent_at"),
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement,
+        [
+            {
+                "row_id": outcome.delivery_id,
+                "new_status": outcome.status.value,
+                "new_attempts": outcome.attempts,
+                "new_message_id": outcome.message_id,
+                "new_error": outcome.error,
+                "new_not_before": outcome.not_before,
+                "new_sent_at": outcome.sent_at,
+            }
+            for outcome in outcomes
+        ],
+    )
+
+
+async def release_stale(session: AsyncSession, *, claimed_before: datetime) -> int:
+    """Claimed rows whose process died go back to pending (their send may be repeated)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.claimed, Delivery.claimed_at < claimed_before)
+        .values(status=DeliveryStatus.pending)
+    )
+    return result.rowcount or 0
+
+
+async def round_counts(session: AsyncSession, *, round_id: int) -> Counter[DeliveryStatus]:
+    rows = await session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.round_id == round_id)
+        .group_by(Delivery.status)
+    )
+    return Counter({status: count for status, count in rows})
+
+
+async def backlog(session: AsyncSession, *, now: datetime) -> tuple[int, float | None]:
+    """How many rows wait to be sent, and how old (seconds) the round of the oldest is."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(Delivery.id), func.min(Round.created_at))
+            .join(Round, Round.id == Delivery.round_id)
+            .where(Delivery.status.in_(OPEN))
+        )
+    ).one()
+    if not count or oldest is None:
+        return 0, None
+    return count, (now - oldest).total_seconds()
+
+
+async def rounds_in_progress(
+    session: AsyncSession, *, council_ids: list[int]
+) -> list[tuple[Round, Poll, Counter[DeliveryStatus]]]:
+    """Rounds of these councils with rows still to send, and their counts."""
+    open_rounds = (
+        select(Delivery.round_id).where(Delivery.status.in_(OPEN)).distinct().scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Round, Poll)
+            .join(Poll, Poll.id == Round.poll_id)
+            .where(Round.id.in_(open_rounds), Poll.council_id.in_(council_ids))
+            .order_by(Round.id)
+        )
+    ).all()
+    return [
+        (sending, poll, await round_counts(session, round_id=sending.id)) for sending, poll in rows
+    ]
