@@ -107,7 +107,7 @@ def answer_buttons(
             buttons = [(t(key), callback_data("qa", qid, value)) for value, key in YES_NO.items()]
             return keyboard(buttons, per_row=3, footer=[skip])
         case _:
-            return keyboard([], footer=[skip])
+            return keyboard([(t("poll.type_answer"), callback_data("qo", qid))], footer=[skip])
 
 
 def answered(

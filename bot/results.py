@@ -74,6 +74,19 @@ def _pinned(
     return False
 
 
+def hide_small_and_complement(
+    counts: Mapping[K, int], k: int, *, answered: int
+) -> dict[K, int | Concealed]:
+    """Several choices: each count is also a count of who did *not* choose it, so both must
+    be 0 or at least k for the count to be shown."""
+    return {
+        key: n
+        if (n == 0 or n >= k) and (answered - n == 0 or answered - n >= k)
+        else Concealed.fewer
+        for key, n in counts.items()
+    }
+
+
 def bar(share: float) -> str:
     filled = round(share * BAR)
     return "▓" * filled + "░" * (BAR - filled)
@@ -113,8 +126,11 @@ def question_results(t: Texts, question: QuestionView, tally: QuestionTally, *, 
     if kind is QuestionKind.priorities:
         return f"{head}\n{_ranking(t, question, tally, k)}"
     labels = _labels(t, question)
-    total = None if kind is QuestionKind.multiple else tally.answered
-    shown = hide_small({key: tally.counts.get(key, 0) for key in labels}, k, total=total)
+    counts = {key: tally.counts.get(key, 0) for key in labels}
+    if kind is QuestionKind.multiple:
+        shown = hide_small_and_complement(counts, k, answered=tally.answered)
+    else:
+        shown = hide_small(counts, k, total=tally.answered)
     if not shown:
         return f"{head}\n{t('results.not_enough', k=k)}"
     rows = [
@@ -124,7 +140,8 @@ def question_results(t: Texts, question: QuestionView, tally: QuestionTally, *, 
     ]
     if kind is QuestionKind.grade and len(rows) < len(shown):
         rows.append(t("results.other_grades", k=k))
-    if kind in (QuestionKind.faces, QuestionKind.grade) and len(rows) == len(shown):
+    nothing_concealed = not any(isinstance(count, Concealed) for count in shown.values())
+    if kind in (QuestionKind.faces, QuestionKind.grade) and nothing_concealed:
         rows.append(_mean_median(t, tally))
     return "\n".join([head, *rows])
 

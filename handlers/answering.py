@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.asking import OPEN_ANSWER, expect_open_answer, next_question
+from bot.asking import OPEN_ANSWER, expect_open_answer, forget_open_answer, next_question
 from bot.context import Ctx
 from bot.questions import (
     FACES,
@@ -59,6 +59,10 @@ async def tapped(update: Update, ctx: Ctx) -> None:
     asked = await _checked(update, ctx, question_id)
     if asked is None:
         return
+    kinds = KINDS_OF.get(action)
+    if kinds is not None and asked.question.question.kind not in kinds:
+        await stale_button(update, ctx)
+        return
     await ACTIONS[action](update, ctx, asked, value)
 
 
@@ -99,10 +103,12 @@ async def priority_picked(update: Update, ctx: Ctx, asked: Asked, value: str) ->
     picks = "" if value == "-" else value
     positions = [HEX.find(pick) for pick in picks]
     options = asked.question.options
-    if len(set(picks)) != len(picks) or any(asked.question.option_at(p) is None for p in positions):
+    enough = min(TOP, len(options))
+    unknown = any(asked.question.option_at(p) is None for p in positions)
+    if len(set(picks)) != len(picks) or len(picks) > enough or unknown:
         await stale_button(update, ctx)
         return
-    if len(picks) < min(TOP, len(options)):
+    if len(picks) < enough:
         await update.callback_query.answer()
         text, markup = asking(ctx.t, asked.view, asked.question, picks=picks)
         await _quietly(update.callback_query.edit_message_text(text, reply_markup=markup))
@@ -130,13 +136,23 @@ async def change_requested(update: Update, ctx: Ctx, asked: Asked, value: str) -
 
 async def open_requested(update: Update, ctx: Ctx, asked: Asked, value: str) -> None:
     """An open question: the next message the family types is the (new) answer."""
-    if not asked.view.poll.allow_change:
+    poll, person = asked.view.poll, asked.person
+    async with ctx.db.begin() as session:
+        respondent = await answers.find_respondent(
+            session, poll_id=poll.id, pseudonym=asked.pseudonym
+        )
+        done = await answers.answers_of(session, respondent_id=respondent.id) if respondent else {}
+        locked = asked.question.id in done and not poll.allow_change
+        if not locked:
+            await expect_open_answer(
+                session,
+                view=asked.view,
+                telegram_id=person.telegram_id,
+                question_id=asked.question.id,
+            )
+    if locked:
         await update.callback_query.answer(ctx.t("poll.already_saved"))
         return
-    async with ctx.db.begin() as session:
-        await expect_open_answer(
-            session, telegram_id=asked.person.telegram_id, question_id=asked.question.id
-        )
     await update.callback_query.answer()
     await reply(update, ctx.t("poll.open_change"))
 
@@ -155,6 +171,15 @@ async def open_answer_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     await _store(update, ctx, asked, [Choice(text=text)])
 
 
+Q = QuestionKind
+KINDS_OF = {
+    "qa": {Q.single, Q.faces, Q.grade, Q.yes_no},
+    "qm": {Q.multiple},
+    "qd": {Q.multiple},
+    "qp": {Q.priorities},
+    "qo": {Q.open_text},
+}
+"""Which question kinds each button belongs to; skip (qs) and change (qc) fit every kind."""
 ACTIONS = {
     "qa": answer_chosen,
     "qm": several_toggled,
@@ -182,7 +207,9 @@ async def _store(update: Update, ctx: Ctx, asked: Asked, choices: list[Choice]) 
                 session, respondent_id=respondent.id, question_id=question.id, choices=choices
             )
             rows = (await answers.answers_of(session, respondent_id=respondent.id))[question.id]
-            await drafts.drop_drafts(session, telegram_id=person.telegram_id, kind=OPEN_ANSWER[0])
+            await forget_open_answer(
+                session, telegram_id=person.telegram_id, question_id=question.id
+            )
         if first:
             upcoming = await next_question(
                 session,

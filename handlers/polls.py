@@ -69,8 +69,12 @@ async def poll_tapped(update: Update, ctx: Ctx) -> None:
 
 
 async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
-    """The poll's page: its results (with the privacy threshold) and its follow-ups."""
-    text = await results_text(ctx.db, poll_id=poll.id, language=ctx.t.language) or ""
+    """The poll's page: results once it is closed (an open poll's results could be compared
+    answer by answer), and its follow-ups."""
+    if poll.status is PollStatus.closed:
+        text = await results_text(ctx.db, poll_id=poll.id, language=ctx.t.language) or ""
+    else:
+        text = ctx.t("polls.results_after_closing", title=poll.title)
     async with ctx.db.begin() as session:
         followups = await polls.followups_of(session, poll_id=poll.id)
     for followup in followups:
@@ -136,6 +140,7 @@ async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
                 text=draft.data["text"],
                 created_by=person.id if person else None,
             )
+            sending.progress_chat_id = update.effective_chat.id
             await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=FOLLOWUP)
     if sending is None:
         await stale_button(update, ctx)
@@ -173,8 +178,9 @@ async def _pick(
     if not await allowed(update, ctx, command):
         return
     async with ctx.db.begin() as session:
-        lines = await polls.polls_of(session, council_ids=await _council_ids(ctx, session))
-    choices = [line.poll for line in lines if line.poll.status in statuses]
+        choices = await polls.polls_with_status(
+            session, council_ids=await _council_ids(ctx, session), statuses=statuses
+        )
     if not choices:
         await reply(update, ctx.t(none))
         return

@@ -26,14 +26,21 @@ async def get_draft(
 
 
 async def save_draft(
-    session: AsyncSession, *, telegram_id: int, kind: str, step: str, data: dict[str, Any]
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    kind: str,
+    step: str,
+    data: dict[str, Any],
+    expires_at: datetime | None = None,
 ) -> Draft:
-    """Start or move on a draft; it expires a day after its last step."""
+    """Start or move on a draft; it expires a day after its last step (or at `expires_at`)."""
     draft = await session.scalar(
         select(Draft).where(Draft.telegram_id == telegram_id, Draft.kind == kind)
     )
     draft = draft or Draft(telegram_id=telegram_id, kind=kind, step=step)
-    draft.step, draft.data, draft.expires_at = step, dict(data), utcnow() + LIFETIME
+    draft.step, draft.data = step, dict(data)
+    draft.expires_at = expires_at or utcnow() + LIFETIME
     session.add(draft)
     await session.flush()
     return draft

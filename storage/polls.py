@@ -294,6 +294,20 @@ async def polls_of(
     ]
 
 
+async def polls_with_status(
+    session: AsyncSession, *, council_ids: list[int], statuses: list[PollStatus], limit: int = 20
+) -> list[Poll]:
+    """The newest polls of these councils in one of `statuses` (for /close and /followup)."""
+    return list(
+        await session.scalars(
+            select(Poll)
+            .where(Poll.council_id.in_(council_ids), Poll.status.in_(statuses))
+            .order_by(Poll.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 async def close_poll(session: AsyncSession, *, poll_id: int, now: datetime) -> bool:
     """Close an open (or scheduled) poll; False when it was already closed."""
     result = await session.execute(

@@ -107,6 +107,10 @@ async def edit_chosen(update: Update, ctx: Ctx) -> int:
 
 async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Store the poll; when it opens now, queue it for its audience in the same transaction."""
+    if datetime.fromisoformat(data["closes_at"]) <= utcnow():
+        await update.callback_query.answer()
+        await reply(update, ctx.t("newpoll.in_the_past"))
+        return await settings.ask_closing(update, ctx, data)
     person = ctx.profile.person
     async with ctx.db.begin() as session:
         poll = await polls.create_poll(
@@ -122,6 +126,7 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
             sending = await polls.start_round(
                 session, poll=poll, kind=RoundKind.questions, recipients=recipients
             )
+            sending.progress_chat_id = update.effective_chat.id
         await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
     council = await council_of(ctx, data)
     await update.callback_query.answer()

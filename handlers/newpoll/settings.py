@@ -89,7 +89,7 @@ async def opening_chosen(update: Update, ctx: Ctx) -> int:
         return await expired(update, ctx)
     if value_of(ctx, update.callback_query.data) == "now":
         data["opens_at"] = None
-        return await _ask_closing(update, ctx, data)
+        return await ask_closing(update, ctx, data)
     await replace(update, await _moment_question(ctx, data))
     return await save(ctx, data, OPENS_AT)
 
@@ -104,7 +104,7 @@ async def opening_typed(update: Update, ctx: Ctx) -> int:
         await reply(update, ctx.t(moment.key, example=await _example(ctx, data)))
         return OPENS_AT
     data["opens_at"] = moment.isoformat()
-    return await _ask_closing(update, ctx, data)
+    return await ask_closing(update, ctx, data)
 
 
 async def closing_chosen(update: Update, ctx: Ctx) -> int:
@@ -152,7 +152,7 @@ async def _ask_anonymity(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return await save(ctx, data, ANONYMITY)
 
 
-async def _ask_closing(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+async def ask_closing(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     buttons = [
         (ctx.t("newpoll.closes_days", days=days), callback_data(PREFIX, "cl", days))
         for days in CLOSING_DAYS

@@ -6,7 +6,8 @@ from telegram import Update
 
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard
-from handlers.newpoll import writing
+from bot.poll_drafts import MAX_QUESTIONS
+from handlers.newpoll import settings, writing
 from handlers.newpoll.states import (
     COUNCIL,
     END,
@@ -69,6 +70,8 @@ async def template_chosen(update: Update, ctx: Ctx) -> int:
         "questions": template.body["questions"],
         "template_id": template.id,
     }
+    if len(data["questions"]) >= MAX_QUESTIONS:
+        return await settings.ask_audience(update, ctx, data)
     return await writing.ask_kind(update, ctx, data)
 
 
@@ -92,9 +95,11 @@ async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
         return await writing.ask_title(update, ctx, data)
     buttons = [
         (
-            template.title
+            template.title[:40]
             if council.id == council_id
-            else ctx.t("newpoll.template_shared", title=template.title, council=council.name),
+            else ctx.t(
+                "newpoll.template_shared", title=template.title[:30], council=council.name[:20]
+            ),
             callback_data(PREFIX, "t", template.id),
         )
         for template, council in usable[:10]

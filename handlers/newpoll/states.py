@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Ctx
-from handlers.ui import replace
+from handlers.ui import reply
 from storage import councils, drafts
 from storage.models import Council
 
@@ -77,5 +77,5 @@ async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:
 async def expired(update: Update, ctx: Ctx) -> int:
     """The draft is gone (a timeout, or too old): say so and end; nothing was sent."""
     await drop(ctx)
-    await replace(update, ctx.t("newpoll.timed_out"))
+    await reply(update, ctx.t("newpoll.timed_out"))
     return END

@@ -78,7 +78,8 @@ async def kind_chosen(update: Update, ctx: Ctx) -> int:
         return await expired(update, ctx)
     if value == "end" and data["questions"]:
         return await settings.ask_audience(update, ctx, data)
-    if value not in QuestionKind.__members__.values():
+    full = len(data["questions"]) >= MAX_QUESTIONS and data.get("editing") is None
+    if value not in QuestionKind.__members__.values() or full:
         await update.callback_query.answer(ctx.t("common.stale_button"))
         return KIND
     data["current"] = {"kind": value}
