@@ -213,3 +213,64 @@ async def test_named_poll_keeps_the_person_and_answers_reach_only_the_audience(
 async def _question_id(bot: RunningBot, position: int) -> int:
     async with bot.db.begin() as session:
         return await session.scalar(select(Question.id).where(Question.position == position))
+
+
+async def test_buttons_of_another_kind_are_refused(api: LocalBotApi, bot: RunningBot) -> None:
+    user = await family(api, bot)
+    await open_poll_now(bot.db, questions=[ALL_KINDS[0], MORE_KINDS[1]])
+    await bot.deliver()
+    single, priorities = await _question_id(bot, 1), await _question_id(bot, 2)
+    stale = "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
+
+    assert await user.press_data(f"qp:{single}:123") == stale
+    assert await user.press_data(f"qo:{single}") == stale
+    assert await user.press_data(f"qm:{single}:2") == stale
+    await user.press("Goed")
+    assert await user.press_data(f"qp:{priorities}:1234") == stale
+    assert await user.press_data(f"qa:{priorities}:1") == stale
+    assert [row[0] for row in await stored(bot)] == [1]
+
+
+async def test_open_answers_go_to_the_question_they_belong_to(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    user = await family(api, bot)
+    first = await open_poll_now(bot.db, questions=[MORE_KINDS[0]], title="Eerste")
+    await bot.deliver()
+    first_message = user.last.message_id
+    await open_poll_now(bot.db, questions=[MORE_KINDS[0], ALL_KINDS[0]], title="Tweede")
+    await bot.deliver()
+    assert user.last.labels == ["✍️ Antwoord typen", "Overslaan"]
+
+    await user.press_data(f"qo:{await _question_of(bot, first)}", message_id=first_message)
+    assert user.last.text == "Typ je nieuwe antwoord hieronder in één bericht."
+    await user.send("Voor de eerste peiling")
+
+    async with bot.db.begin() as session:
+        rows = (await session.execute(select(Question.poll_id, Answer.text).join(Question))).all()
+    assert rows == [(first, "Voor de eerste peiling")]
+
+
+async def test_faces_mean_is_hidden_when_a_count_is_concealed(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    from bot.closing import results_text
+
+    people = [await family(api, bot, 710 + n) for n in range(6)]
+    poll_id = await open_poll_now(bot.db, questions=[ALL_KINDS[2]], title="Gevoel")
+    await bot.deliver()
+    for person in people[:5]:
+        await person.press("😐")
+    await people[5].press("😞")
+
+    text = await results_text(bot.db, poll_id=poll_id, language="nl")
+
+    assert "😞 (minder dan 5)" in text
+    assert "Gemiddeld" not in text, "6 × mean − 5 × 3 would give the single 😞 away"
+
+
+async def _question_of(bot: RunningBot, poll_id: int) -> int:
+    async with bot.db.begin() as session:
+        return await session.scalar(
+            select(Question.id).where(Question.poll_id == poll_id, Question.position == 1)
+        )

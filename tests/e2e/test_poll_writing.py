@@ -276,3 +276,47 @@ async def test_long_multibyte_options_fit_telegram(api: LocalBotApi, bot: Runnin
     assert family.last.labels[0] == "☐ " + options[0]
     await family.press("☐ " + options[2])
     assert family.last.labels[2] == "☑ " + options[2]
+
+
+async def test_each_step_is_stored_before_it_is_confirmed(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    member = await council_member(api, bot)
+    await member.command("nieuw")
+    await member.send("Titel")
+    async with bot.db.begin() as session:
+        state = await session.scalar(select(ConversationState))
+    from handlers.newpoll.states import KIND
+
+    assert state is not None and state.state == str(KIND)
+
+
+async def test_a_timeout_after_a_tap_still_says_so(
+    api: LocalBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.newpoll
+
+    monkeypatch.setattr(handlers.newpoll, "TIMEOUT_SECONDS", 0.5)
+    async with polling_bot(settings) as bot:
+        member = await council_member(api, bot)
+        await member.command("nieuw")
+        await member.send("Een titel")
+        await member.press("Open antwoord")
+        await asyncio.sleep(1.5)
+        await api.wait_idle()
+        assert member.last.text.startswith("Je ging een tijd niet verder")
+
+
+async def test_a_full_template_goes_straight_to_the_audience(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    from storage import templates
+
+    member = await council_member(api, bot)
+    five = [{"kind": "yes_no", "text": f"Vraag {n}"} for n in range(5)]
+    async with bot.db.begin() as session:
+        await templates.save_template(session, council_id=1, title="Vijf vragen", questions=five)
+    await member.command("nieuw")
+    await member.press("Vijf vragen")
+    assert member.last.text == "Wie krijgt deze peiling?"
+    assert await member.press_data("np:k:single") is not None
