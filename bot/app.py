@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import menus, scheduler
 from bot.config import Settings
 from bot.context import SERVICES, Ctx, Services
+from bot.leader import Leadership
 from bot.outbox import Outbox
 from bot.persistence import DatabasePersistence
 from handlers import (
@@ -80,7 +81,9 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         pseudonym_key=settings.pseudonym_key,
         paid=settings.telegram.allow_paid_broadcast,
     )
-    app.bot_data[SERVICES] = Services(settings=settings, db=db, outbox=outbox)
+    app.bot_data[SERVICES] = Services(
+        settings=settings, db=db, outbox=outbox, leadership=Leadership(db)
+    )
     for feature in FEATURES:
         feature.register(app)
     app.add_error_handler(report_error)

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.leader import Leadership
 from bot.outbox import Outbox
 from bot.texts import Texts, pick_language, texts_for
 from storage.db import Database
@@ -24,6 +25,7 @@ class Services:
     settings: Settings
     db: Database
     outbox: Outbox
+    leadership: Leadership
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -31,16 +31,18 @@ async def running(settings: Settings) -> AsyncIterator[App]:
     try:
         await db.upgrade()
         app = build_app(settings, db)
-        outbox = app.bot_data[SERVICES].outbox
+        services = app.bot_data[SERVICES]
+        only_process = services.leadership.claim_sqlite() and db.is_sqlite
         async with app:
             await prepare(app)
             await app.start()
-            await outbox.start(only_process=db.is_sqlite)
+            await services.outbox.start(only_process=only_process)
             try:
                 yield app
             finally:
-                await outbox.stop()
+                await services.outbox.stop()
                 await app.stop()
+                await services.leadership.release()
     finally:
         await db.dispose()
 

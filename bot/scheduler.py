@@ -10,10 +10,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from telegram import Bot
 from telegram.ext import Application
 
 from bot.closing import close_due_polls, open_due_polls
 from bot.context import Ctx
+from bot.rounds import run_schedules, send_reminders
 from storage import drafts
 from storage.db import Database
 from storage.models import utcnow
@@ -28,17 +30,27 @@ async def clean_up(db: Database, *, now: datetime) -> int:
 
 
 async def _clean_up_job(ctx: Ctx) -> None:
+    if not await ctx.services.leadership.held():
+        return
     removed = await clean_up(ctx.db, now=utcnow())
     if removed:
         log.info("removed %d expired drafts", removed)
 
 
 async def _polls_job(ctx: Ctx) -> None:
-    """Open planned polls whose moment came, close those past their deadline."""
-    now = utcnow()
-    if await open_due_polls(ctx.db, now=now):
-        ctx.services.outbox.kick()
-    await close_due_polls(ctx.bot, ctx.db, now=now)
+    """Only in the leading process: recurring rounds, planned polls, reminders, deadlines."""
+    if not await ctx.services.leadership.held():
+        return
+    await run_due(ctx.bot, ctx.db, pseudonym_key=ctx.settings.pseudonym_key, now=utcnow())
+    ctx.services.outbox.kick()
+
+
+async def run_due(bot: Bot, db: Database, *, pseudonym_key: str, now: datetime) -> None:
+    """Everything that is due at `now` (a plain function, so tests pass their own clock)."""
+    await run_schedules(db, now=now)
+    await open_due_polls(db, now=now)
+    await send_reminders(db, pseudonym_key=pseudonym_key, now=now)
+    await close_due_polls(bot, db, now=now)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

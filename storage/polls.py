@@ -29,6 +29,8 @@ from storage.models import (
     RoundKind,
 )
 
+REMINDER_HOURS = 24
+
 
 @dataclass
 class QuestionView:
@@ -91,6 +93,8 @@ async def create_poll(
         closes_at=_moment(body["closes_at"]),
         created_by=created_by,
         template_id=body.get("template_id"),
+        schedule_id=body.get("schedule_id"),
+        reminder_hours=body.get("reminder_hours", REMINDER_HOURS),
     )
     session.add(poll)
     await session.flush()
@@ -163,9 +167,20 @@ async def start_round(
     kind: RoundKind,
     recipients: Any,
     followup_id: int | None = None,
+    period_key: str | None = None,
+    schedule_id: int | None = None,
 ) -> Round:
-    """A round and one outbox row per recipient, in the caller's transaction."""
-    sending = Round(poll_id=poll.id, kind=kind, followup_id=followup_id)
+    """A round and one outbox row per recipient, in the caller's transaction.
+
+    `period_key` makes the round unique per poll (and per schedule): a second attempt to start
+    the same round fails on the unique key instead of sending twice."""
+    sending = Round(
+        poll_id=poll.id,
+        kind=kind,
+        followup_id=followup_id,
+        period_key=period_key,
+        schedule_id=schedule_id,
+    )
     session.add(sending)
     await session.flush()
     people = recipients.subquery()
@@ -348,6 +363,7 @@ async def open_poll(session: AsyncSession, *, poll: Poll) -> Round | None:
         poll=poll,
         kind=RoundKind.questions,
         recipients=audience(poll.council_id, poll.audience_tags),
+        period_key="questions",
     )
 
 
@@ -364,6 +380,7 @@ async def add_followup(
         kind=RoundKind.followup,
         recipients=asked(poll.id),
         followup_id=followup.id,
+        period_key=f"followup-{followup.id}",
     )
 
 

@@ -124,7 +124,11 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         if poll.status is PollStatus.open:
             recipients = polls.audience(poll.council_id, poll.audience_tags)
             sending = await polls.start_round(
-                session, poll=poll, kind=RoundKind.questions, recipients=recipients
+                session,
+                poll=poll,
+                kind=RoundKind.questions,
+                recipients=recipients,
+                period_key="questions",
             )
             sending.progress_chat_id = update.effective_chat.id
         await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
