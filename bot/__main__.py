@@ -46,7 +46,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     _check_ready_to_run(settings)
     from bot.runner import serve
 
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, worker=args.command == "worker"))
     return 0
 
 
@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the bot (polling or webhook, as configured)")
+    worker = commands.add_parser(
+        "worker", help="only send the outbox and run scheduled jobs (beside a poller, PostgreSQL)"
+    )
     commands.add_parser("demo", help="run the bot offline against a built-in Telegram server")
     commands.add_parser("keygen", help="print a new random secret (pseudonym key, webhook secret)")
     db = commands.add_parser("db", help="database migrations")
@@ -112,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = actions.add_parser("upgrade", help="bring the database schema up to date")
     revision = actions.add_parser("revision", help="write a new migration (for developers)")
     revision.add_argument("message")
-    for sub in (run, db, upgrade, revision):
+    for sub in (run, worker, db, upgrade, revision):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     return parser
 

@@ -28,6 +28,8 @@ from handlers import (
     invites,
     newpoll,
     polls,
+    rounds,
+    schedule,
     signup,
     templates,
 )
@@ -43,6 +45,8 @@ FEATURES = (
     newpoll,
     answering,
     polls,
+    rounds,
+    schedule,
     templates,
     help,
     account,

@@ -44,6 +44,9 @@ COMMANDS: dict[str, Command] = {
         Command("close", "sluiten", Role.council),
         Command("followup", "terugkoppeling", Role.council),
         Command("templates", "sjablonen", Role.council),
+        Command("remind", "herinner", Role.council),
+        Command("schedule", "planning", Role.council),
+        Command("status", "status", Role.council),
         Command("invite", "uitnodigen", Role.staff),
     )
 }

@@ -47,13 +47,20 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         await db.dispose()
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run the bot with `settings` until `stop` is set (by default: on SIGINT or SIGTERM)."""
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, worker: bool = False
+) -> None:
+    """Run the bot with `settings` until `stop` is set (by default: on SIGINT or SIGTERM).
+
+    A worker only sends the outbox and runs scheduled jobs (when it leads); it takes no
+    updates, so several workers can share one PostgreSQL database beside one poller."""
     stop = stop or _stop_on_signals()
     async with running(settings) as app:
-        mode = settings.telegram.mode
+        mode = "worker" if worker else settings.telegram.mode
         log.info("achterban is running as @%s (%s mode)", app.bot.username, mode)
-        if mode == "webhook":
+        if worker:
+            await stop.wait()
+        elif mode == "webhook":
             await _serve_webhook(app, settings, stop)
         else:
             await app.bot.delete_webhook()

@@ -11,7 +11,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.polling import handle_batch
+from storage import outbox
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -35,9 +37,19 @@ def webhook_server(
         return web.json_response({"ok": True})
 
     async def health(_request: web.Request) -> web.Response:
-        database = "ok" if await db.ping() else "down"
-        status = 200 if database == "ok" else 503
-        return web.json_response({"status": database, "database": database}, status=status)
+        """200 with the database status and the outbox backlog; 503 when the database is down."""
+        if not await db.ping():
+            return web.json_response({"status": "down", "database": "down"}, status=503)
+        async with db.read() as session:
+            waiting, oldest = await outbox.backlog(session, now=utcnow())
+        return web.json_response(
+            {
+                "status": "ok",
+                "database": "ok",
+                "outbox_backlog": waiting,
+                "oldest_pending_seconds": round(oldest) if oldest is not None else None,
+            }
+        )
 
     server = web.Application(client_max_size=1024 * 1024)
     server.router.add_post(path, receive)

@@ -15,9 +15,9 @@ from bot.keyboards import callback_data, keyboard, split_data
 from bot.poll_drafts import MAX_FOLLOWUP, Problem, check_text
 from bot.results import split_long
 from bot.texts import Html
-from handlers.ui import allowed, on_text, replace, reply, stale_button
-from storage import councils, drafts, polls
-from storage.models import Draft, Poll, PollStatus, Role, utcnow
+from handlers.ui import allowed, council_ids, on_text, replace, reply, stale_button
+from storage import drafts, polls
+from storage.models import Draft, Poll, PollStatus, utcnow
 
 PREFIX = "pl"
 FOLLOWUP = "followup"
@@ -34,7 +34,7 @@ async def list_polls(update: Update, ctx: Ctx) -> None:
     if not await allowed(update, ctx, "polls"):
         return
     async with ctx.db.begin() as session:
-        lines = await polls.polls_of(session, council_ids=await _council_ids(ctx, session))
+        lines = await polls.polls_of(session, council_ids=await council_ids(ctx, session))
     if not lines:
         await reply(update, ctx.t("polls.none"))
         return
@@ -179,7 +179,7 @@ async def _pick(
         return
     async with ctx.db.begin() as session:
         choices = await polls.polls_with_status(
-            session, council_ids=await _council_ids(ctx, session), statuses=statuses
+            session, council_ids=await council_ids(ctx, session), statuses=statuses
         )
     if not choices:
         await reply(update, ctx.t(none))
@@ -188,20 +188,13 @@ async def _pick(
     await reply(update, ctx.t(ask), keyboard(buttons))
 
 
-async def _council_ids(ctx: Ctx, session: Any) -> list[int]:
-    return [
-        council.id
-        for council in ctx.profile.councils_with(Role.council, await councils.all_councils(session))
-    ]
-
-
 async def _own_poll(ctx: Ctx, value: str) -> Poll | None:
     """The poll, if it belongs to a council where this user is a council member or staff."""
     if not value.isdigit() or ctx.profile is None:
         return None
     async with ctx.db.begin() as session:
         poll = await session.get(Poll, int(value))
-        mine = await _council_ids(ctx, session)
+        mine = await council_ids(ctx, session)
     return poll if poll is not None and poll.council_id in mine else None
 
 

@@ -10,9 +10,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
-from handlers.ui import allowed, reply, stale_button
-from storage import councils, templates
-from storage.models import Role, Template
+from handlers.ui import allowed, council_ids, reply, stale_button
+from storage import templates
+from storage.models import Template
 
 PREFIX = "tp"
 
@@ -22,7 +22,7 @@ async def list_templates(update: Update, ctx: Ctx) -> None:
     if not await allowed(update, ctx, "templates"):
         return
     async with ctx.db.begin() as session:
-        mine = await templates.own_templates(session, council_ids=await _council_ids(ctx, session))
+        mine = await templates.own_templates(session, council_ids=await council_ids(ctx, session))
     if not mine:
         await reply(update, ctx.t("templates.none"))
         return
@@ -36,7 +36,7 @@ async def share_tapped(update: Update, ctx: Ctx) -> None:
         await stale_button(update, ctx)
         return
     async with ctx.db.begin() as session:
-        mine = await templates.own_templates(session, council_ids=await _council_ids(ctx, session))
+        mine = await templates.own_templates(session, council_ids=await council_ids(ctx, session))
         template = next((item for item in mine if item.id == int(parts[1])), None)
         if template is not None:
             await templates.set_shared(session, template=template, shared=parts[0] == "share")
@@ -58,13 +58,6 @@ def _keyboard(ctx: Ctx, mine: list[Template]) -> Any:
         )
         for template in mine
     )
-
-
-async def _council_ids(ctx: Ctx, session: Any) -> list[int]:
-    return [
-        council.id
-        for council in ctx.profile.councils_with(Role.council, await councils.all_councils(session))
-    ]
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

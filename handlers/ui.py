@@ -11,6 +11,7 @@ from telegram.ext import Application
 
 from bot.commands import COMMANDS
 from bot.context import Ctx
+from storage import councils
 from storage.models import Draft, Role
 
 TEXT_STEPS = "text_steps"
@@ -68,3 +69,13 @@ def on_text(
 
 def text_step(ctx: Ctx, draft: Draft) -> TextStep | None:
     return ctx.application.bot_data.get(TEXT_STEPS, {}).get((draft.kind, draft.step))
+
+
+async def council_ids(ctx: Ctx, session: Any, role: Role = Role.council) -> list[int]:
+    """The councils where this user has at least `role` (admins: every council)."""
+    everything = await councils.all_councils(session)
+    return (
+        [council.id for council in ctx.profile.councils_with(role, everything)]
+        if ctx.profile
+        else []
+    )

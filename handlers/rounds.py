@@ -1,0 +1,90 @@
+"""/remind (a reminder to who has not answered) and /status (what is being sent right now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.commands import names
+from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard, split_data
+from bot.rounds import remind
+from handlers.ui import allowed, council_ids, replace, reply, stale_button
+from storage import outbox, polls
+from storage.models import DeliveryStatus, Poll, PollStatus, utcnow
+
+PREFIX = "rm"
+
+
+async def remind_command(update: Update, ctx: Ctx) -> None:
+    """/remind: pick an open poll; only who has not answered gets a reminder."""
+    if not await allowed(update, ctx, "remind"):
+        return
+    async with ctx.db.read() as session:
+        mine = await council_ids(ctx, session)
+        choices = await polls.polls_with_status(
+            session, council_ids=mine, statuses=[PollStatus.open]
+        )
+    if not choices:
+        await reply(update, ctx.t("remind.none"))
+        return
+    buttons = [(poll.title[:40], callback_data(PREFIX, poll.id)) for poll in choices]
+    await reply(update, ctx.t("remind.pick"), keyboard(buttons))
+
+
+async def poll_chosen(update: Update, ctx: Ctx) -> None:
+    """Send the reminder (at most two per poll)."""
+    parts = split_data(update.callback_query.data, PREFIX, 1)
+    async with ctx.db.begin() as session:
+        poll = await session.get(Poll, int(parts[0])) if parts and parts[0].isdigit() else None
+        mine = poll is not None and poll.council_id in await council_ids(ctx, session)
+        sending = None
+        if mine and poll.status is PollStatus.open:
+            sending = await remind(session, poll=poll, pseudonym_key=ctx.settings.pseudonym_key)
+            if sending is not None:
+                sending.progress_chat_id = update.effective_chat.id
+    if not mine or poll.status is not PollStatus.open:
+        await stale_button(update, ctx)
+        return
+    if sending is None:
+        await replace(update, ctx.t("remind.too_many"))
+        return
+    ctx.services.outbox.kick()
+    await replace(
+        update, ctx.t("remind.sent" if sending.total else "remind.nobody", count=sending.total)
+    )
+
+
+async def show_status(update: Update, ctx: Ctx) -> None:
+    """/status: rounds still being sent, and the queue."""
+    if not await allowed(update, ctx, "status"):
+        return
+    async with ctx.db.read() as session:
+        busy = await outbox.rounds_in_progress(session, council_ids=await council_ids(ctx, session))
+        backlog, _ = await outbox.backlog(session, now=utcnow())
+    if not busy:
+        await reply(update, ctx.t("sending.nothing"))
+        return
+    lines = [ctx.t("sending.intro", backlog=backlog)]
+    for sending, poll, counts in busy:
+        waiting = counts[DeliveryStatus.pending] + counts[DeliveryStatus.claimed]
+        total = sum(counts.values())
+        lines.append(
+            ctx.t(
+                "sending.line",
+                title=poll.title,
+                kind=ctx.t(f"sending.kind_{sending.kind.value}"),
+                done=total - waiting,
+                total=total,
+                pending=waiting,
+            )
+        )
+    await reply(update, "\n".join(lines))
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(names("remind"), remind_command))
+    app.add_handler(CommandHandler(names("status"), show_status))
+    app.add_handler(CallbackQueryHandler(poll_chosen, pattern=rf"^{PREFIX}:"))
