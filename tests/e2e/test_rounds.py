@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi, SimUser
-from bot.config import CouncilSettings, Settings
+from bot.config import Settings
+from bot.context import SERVICES
 from bot.rounds import run_schedules, send_reminders
 from bot.scheduler import run_due
 from storage import templates
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Poll, Role, Round, RoundKind, Schedule, utcnow
-from tests.builders import ALWAYS, PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
+from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot, polling_bot
 
 QUESTION = [{"kind": "yes_no", "text": "Kom je naar de avond?"}]
@@ -159,10 +160,8 @@ async def test_reminders_go_only_to_who_has_not_answered(api: LocalBotApi, bot: 
 
     await member.command("herinner")
     await member.press("Avond")
-    assert (
-        member.last.text == "Er gaat een herinnering naar 1 mensen die nog niet antwoordden."
-        or "herinnering" in member.messages[-2].text
-    )
+    sent = "Er gaat een herinnering naar 1 mensen die nog niet antwoordden."
+    assert any(m.text == sent for m in member.messages)
     await member.command("herinner")
     await member.press("Avond")
     assert any(
@@ -177,7 +176,7 @@ async def test_reminders_go_only_to_who_has_not_answered(api: LocalBotApi, bot: 
 
 
 async def test_run_due_opens_and_closes_on_the_clock(api: LocalBotApi, bot: RunningBot) -> None:
-    (family,) = await people(api, bot, 1)
+    await people(api, bot, 1)
     poll_id = await open_poll_now(bot.db, questions=QUESTION)
     await bot.deliver()
     async with bot.db.begin() as session:
@@ -192,12 +191,10 @@ async def test_run_due_opens_and_closes_on_the_clock(api: LocalBotApi, bot: Runn
 async def test_status_shows_what_is_being_sent(api: LocalBotApi, bot: RunningBot) -> None:
     member = api.user(1102)
     await sign_up(member, await make_invite(bot.db, role=Role.council))
+    await bot.app.bot_data[SERVICES].outbox.stop()  # hold the queue still while we look at it
     await member.command("status")
     assert member.last.text == "Er wordt nu niets verstuurd. Wachtrij: leeg."
     await people(api, bot, 2)
     await open_poll_now(bot.db, questions=QUESTION, title="Bezig")
     await member.command("status")
     assert "Bezig (vragen): 0 van 2 gedaan, 2 wachten nog" in member.last.text
-
-
-_ = (CouncilSettings, ALWAYS)
