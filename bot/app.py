@@ -83,6 +83,7 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         bot=app.bot,
         db=db,
         pseudonym_key=settings.pseudonym_key,
+        messages_per_second=settings.telegram.messages_per_second,
         paid=settings.telegram.allow_paid_broadcast,
     )
     app.bot_data[SERVICES] = Services(

@@ -8,8 +8,9 @@ subscription is marked blocked, no retry), failed (after retries), uncertain (a 
 the request went out: it may have arrived, so it is not sent again), or pending again later
 (429, 5xx, a lost connection: with backoff; quiet hours: until they end).
 
-python-telegram-bot's AIORateLimiter keeps the overall rate (and waits out a 429 once);
-this worker keeps at most one message per second per chat.
+The worker spaces its sends evenly at the configured rate (30 per second by default) and at
+most one per second per chat; python-telegram-bot's AIORateLimiter additionally caps every
+request the bot makes, and waits out a 429 before going on.
 """
 
 from __future__ import annotations
@@ -47,11 +48,21 @@ Message = tuple[str, InlineKeyboardMarkup | None]
 class Outbox:
     """One background task that drains the outbox; `kick()` wakes it when rows were added."""
 
-    def __init__(self, *, bot: Bot, db: Database, pseudonym_key: str, paid: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        db: Database,
+        pseudonym_key: str,
+        messages_per_second: float = 30.0,
+        paid: bool = False,
+    ) -> None:
         self.bot = bot
         self.db = db
         self.pseudonym_key = pseudonym_key
         self.paid = paid
+        self.interval = 1.0 / messages_per_second
+        self._next_slot = 0.0
         self.progress = Progress(bot=bot, db=db)
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -195,14 +206,20 @@ class Outbox:
         )
 
     async def _pace(self, chat_id: int) -> None:
-        """At most one message per second to one chat."""
-        last = self._last_sent.get(chat_id)
+        """Evenly spaced sends at the configured rate, and at most one per second per chat.
+
+        Each send takes the next free slot before it waits, so sends running side by side
+        never burst above the rate."""
         now = time.monotonic()
-        if last is not None and now - last < PER_CHAT_SECONDS:
-            await asyncio.sleep(PER_CHAT_SECONDS - (now - last))
-        self._last_sent[chat_id] = time.monotonic()
+        slot = max(
+            now, self._next_slot, self._last_sent.get(chat_id, -PER_CHAT_SECONDS) + PER_CHAT_SECONDS
+        )
+        self._next_slot = max(self._next_slot, now) + self.interval
+        self._last_sent[chat_id] = slot
         if len(self._last_sent) > 100_000:
             self._last_sent.clear()
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 def _again(

@@ -135,3 +135,45 @@ async def open_poll_now(
             recipients=polls.audience(poll.council_id, poll.audience_tags),
         )
     return poll.id
+
+
+async def populate(db: Database, *, count: int, first_id: int, council: str = "noord") -> list[int]:
+    """`count` signed-up families at once (straight into the tables), for broadcast tests."""
+    from sqlalchemy import insert
+
+    from storage.models import AgeBand, Membership, MembershipStatus, Person
+
+    ids = list(range(first_id, first_id + count))
+    async with db.begin() as session:
+        council_id = await session.scalar(select(Council.id).where(Council.slug == council))
+        now = utcnow()
+        await session.execute(
+            insert(Person),
+            [
+                {
+                    "telegram_id": tid,
+                    "language": "nl",
+                    "age_band": AgeBand.adult,
+                    "guardian_consent": False,
+                    "consented_at": now,
+                }
+                for tid in ids
+            ],
+        )
+        person_ids = list(
+            await session.scalars(select(Person.id).where(Person.telegram_id.in_(ids)))
+        )
+        await session.execute(
+            insert(Membership),
+            [
+                {
+                    "person_id": pid,
+                    "council_id": council_id,
+                    "role": Role.family,
+                    "status": MembershipStatus.active,
+                    "joined_at": now,
+                }
+                for pid in person_ids
+            ],
+        )
+    return ids
