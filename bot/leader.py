@@ -59,7 +59,12 @@ class Leadership:
 
     async def release(self) -> None:
         if self._connection is not None:
-            await self._connection.close()  # closing the session releases the advisory lock
+            if self._held:
+                await self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
+                )
+                await self._connection.commit()
+            await self._connection.close()  # back to the pool; a dead process's lock ends with it
             self._connection, self._held = None, False
         if self._file is not None:
             self._file.close()

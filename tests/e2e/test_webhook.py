@@ -82,4 +82,6 @@ async def test_wrong_or_missing_secret_is_refused(
 async def test_healthz_reports_the_database(webhook_bot: str) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{webhook_bot}/healthz") as answer:
         assert answer.status == 200
-        assert (await answer.json())["database"] == "ok"
+        health = await answer.json()
+    assert health["database"] == "ok"
+    assert health["outbox_backlog"] == 0 and health["oldest_pending_seconds"] is None
