@@ -20,10 +20,9 @@ from handlers.newpoll.states import (
     PREVIEW,
     council_of,
     drop,
-    expired,
-    load,
     save,
     value_of,
+    with_draft,
 )
 from handlers.ui import reply
 from storage import drafts, polls, templates
@@ -55,10 +54,8 @@ async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return await save(ctx, data, PREVIEW)
 
 
-async def preview_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     choice = value_of(ctx, update.callback_query.data)
     if choice == "send":
         return await _send(update, ctx, data)
@@ -90,11 +87,9 @@ async def preview_chosen(update: Update, ctx: Ctx) -> int:
     return END
 
 
-async def edit_chosen(update: Update, ctx: Ctx) -> int:
+@with_draft
+async def edit_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Go back to one part; after it, straight back to the preview."""
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
     value = value_of(ctx, update.callback_query.data)
     if value == "title":
         data["editing"] = "title"

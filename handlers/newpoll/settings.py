@@ -23,10 +23,9 @@ from handlers.newpoll.states import (
     PREFIX,
     TAGS,
     council_of,
-    expired,
-    load,
     save,
     value_of,
+    with_draft,
 )
 from handlers.ui import replace, reply
 from storage import people
@@ -45,10 +44,8 @@ async def ask_audience(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return await save(ctx, data, AUDIENCE)
 
 
-async def audience_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def audience_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     if value_of(ctx, update.callback_query.data) == "all":
         data["audience_tags"] = []
         return await _ask_anonymity(update, ctx, data)
@@ -58,10 +55,8 @@ async def audience_chosen(update: Update, ctx: Ctx) -> int:
     return await save(ctx, data, TAGS)
 
 
-async def tags_typed(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def tags_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     tags = check_tags(update.effective_message.text, known=await _known_tags(ctx, data))
     if isinstance(tags, Problem):
         await reply(update, ctx.t(tags.key, **tags.values))
@@ -70,10 +65,8 @@ async def tags_typed(update: Update, ctx: Ctx) -> int:
     return await _ask_anonymity(update, ctx, data)
 
 
-async def anonymity_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def anonymity_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     data["anonymous"] = value_of(ctx, update.callback_query.data) != "no"
     buttons = [
         (ctx.t("newpoll.opens_now"), callback_data(PREFIX, "o", "now")),
@@ -83,10 +76,8 @@ async def anonymity_chosen(update: Update, ctx: Ctx) -> int:
     return await save(ctx, data, OPENS)
 
 
-async def opening_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def opening_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     if value_of(ctx, update.callback_query.data) == "now":
         data["opens_at"] = None
         return await ask_closing(update, ctx, data)
@@ -94,10 +85,8 @@ async def opening_chosen(update: Update, ctx: Ctx) -> int:
     return await save(ctx, data, OPENS_AT)
 
 
-async def opening_typed(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def opening_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     council = await council_of(ctx, data)
     moment = check_moment(update.effective_message.text, timezone=council.timezone, now=utcnow())
     if isinstance(moment, Problem):
@@ -107,10 +96,8 @@ async def opening_typed(update: Update, ctx: Ctx) -> int:
     return await ask_closing(update, ctx, data)
 
 
-async def closing_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def closing_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     value = value_of(ctx, update.callback_query.data)
     if value.isdigit() and int(value) in CLOSING_DAYS:
         data["closes_at"] = (_opening(data) + timedelta(days=int(value))).isoformat()
@@ -119,10 +106,8 @@ async def closing_chosen(update: Update, ctx: Ctx) -> int:
     return await save(ctx, data, CLOSES_AT)
 
 
-async def closing_typed(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def closing_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     council = await council_of(ctx, data)
     moment = check_moment(
         update.effective_message.text, timezone=council.timezone, now=utcnow(), after=_opening(data)
@@ -134,10 +119,8 @@ async def closing_typed(update: Update, ctx: Ctx) -> int:
     return await _ask_changes(update, ctx, data)
 
 
-async def changes_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def changes_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     data["allow_change"] = value_of(ctx, update.callback_query.data) == "yes"
     data["ready"] = True
     return await preview.show(update, ctx, data)

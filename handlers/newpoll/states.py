@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -72,6 +74,22 @@ async def drop(ctx: Ctx) -> None:
 async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:
     async with ctx.db.begin() as session:
         return await councils.get_council(session, council_id=data["council_id"])
+
+
+Step = Callable[[Update, Ctx, dict[str, Any]], Awaitable[int]]
+
+
+def with_draft(step: Step) -> Callable[[Update, Ctx], Awaitable[int]]:
+    """Give a step the poll written so far; when it is gone, say so and end the conversation."""
+
+    @functools.wraps(step)
+    async def run(update: Update, ctx: Ctx) -> int:
+        data = await load(ctx)
+        if data is None:
+            return await expired(update, ctx)
+        return await step(update, ctx, data)
+
+    return run
 
 
 async def expired(update: Update, ctx: Ctx) -> int:

@@ -25,10 +25,9 @@ from handlers.newpoll.states import (
     PREFIX,
     TEXT,
     TITLE,
-    expired,
-    load,
     save,
     value_of,
+    with_draft,
 )
 from handlers.ui import replace, reply
 from storage.models import QuestionKind
@@ -39,11 +38,9 @@ async def ask_title(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return await save(ctx, data, TITLE)
 
 
-async def title_typed(update: Update, ctx: Ctx) -> int:
+@with_draft
+async def title_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """The title: checked, stored, then the first question (or back to the preview)."""
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
     title = check_text(update.effective_message.text, limit=MAX_TITLE)
     if isinstance(title, Problem):
         await _explain(update, ctx, title)
@@ -71,11 +68,9 @@ async def ask_kind(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return await save(ctx, data, KIND)
 
 
-async def kind_chosen(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
+@with_draft
+async def kind_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     value = value_of(ctx, update.callback_query.data)
-    if data is None:
-        return await expired(update, ctx)
     if value == "end" and data["questions"]:
         return await settings.ask_audience(update, ctx, data)
     full = len(data["questions"]) >= MAX_QUESTIONS and data.get("editing") is None
@@ -87,10 +82,8 @@ async def kind_chosen(update: Update, ctx: Ctx) -> int:
     return await save(ctx, data, TEXT)
 
 
-async def question_typed(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def question_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     text = check_text(update.effective_message.text, limit=MAX_QUESTION)
     if isinstance(text, Problem):
         await _explain(update, ctx, text)
@@ -104,10 +97,8 @@ async def question_typed(update: Update, ctx: Ctx) -> int:
     return await _question_done(update, ctx, data)
 
 
-async def options_typed(update: Update, ctx: Ctx) -> int:
-    data = await load(ctx)
-    if data is None:
-        return await expired(update, ctx)
+@with_draft
+async def options_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     options = check_options(update.effective_message.text, QuestionKind(data["current"]["kind"]))
     if isinstance(options, Problem):
         await _explain(update, ctx, options)
