@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,18 +37,31 @@ class Leadership:
         except BlockingIOError:
             log.warning(
                 "another achterban process uses this SQLite database; SQLite supports one "
-                "process: stop the other one, or use PostgreSQL to run several"
+                "process: this one will not send or schedule. Stop the other one, or use "
+                "PostgreSQL to run several"
             )
+            self._file.close()
+            self._file = None
             return False
         return True
 
     async def held(self) -> bool:
+        """Whether this process runs the scheduled jobs now (checked on every tick)."""
         if self.db.is_sqlite:
-            return True
-        if self._held:
-            return True
+            return self._file is not None
+        try:
+            return await self._hold()
+        except Exception as error:  # a lost connection loses the lock too: start over
+            log.warning("scheduler lock connection lost (%s)", type(error).__name__)
+            await self._drop_connection()
+            return False
+
+    async def _hold(self) -> bool:
         if self._connection is None:
             self._connection = await self.db.engine.connect()
+        if self._held:
+            await self._connection.execute(text("SELECT 1"))
+            return True
         result = await self._connection.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
         )
@@ -58,14 +72,19 @@ class Leadership:
         return self._held
 
     async def release(self) -> None:
-        if self._connection is not None:
-            if self._held:
+        if self._connection is not None and self._held:
+            with suppress(Exception):
                 await self._connection.execute(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
                 )
                 await self._connection.commit()
-            await self._connection.close()  # back to the pool; a dead process's lock ends with it
-            self._connection, self._held = None, False
+        await self._drop_connection()
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    async def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with suppress(Exception):
+                await self._connection.close()  # a dead process's lock ends with its session
+        self._connection, self._held = None, False

@@ -22,6 +22,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 BATCH = 50
 MAX_ATTEMPTS = 5
 IDLE_SECONDS = 1.0
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=10)  # longer than any batch, 429 waits included
 PER_CHAT_SECONDS = 1.0
 Message = tuple[str, InlineKeyboardMarkup | None]
 
@@ -67,6 +68,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
         self._last_sent: dict[int, float] = {}
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
@@ -80,12 +82,20 @@ class Outbox:
         await self.release_stale(now=utcnow() + (LEASE if only_process else timedelta(0)))
         self._task = asyncio.create_task(self._run(), name="outbox")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, *, grace: float = 30.0) -> None:
+        """Let the batch in hand finish and be recorded (so a normal restart sends nothing
+        twice), then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task, self._stopping = None, False
 
     async def release_stale(self, *, now: datetime) -> int:
         async with self.db.begin() as session:
@@ -96,17 +106,18 @@ class Outbox:
         returns how many rows this call handled."""
         handled = 0
         async with self._draining:
-            while True:
+            while not self._stopping:
                 async with self.db.begin() as session:
                     jobs = await outbox.claim(session, now=utcnow(), limit=BATCH)
                 if not jobs:
                     return handled
                 await self._send_batch(jobs)
                 handled += len(jobs)
+        return handled
 
     async def _run(self) -> None:
         released_at = time.monotonic()
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
                 if time.monotonic() - released_at > LEASE.total_seconds() / 2:
@@ -131,12 +142,14 @@ class Outbox:
                 if later is not None:
                     outcomes.append(_again(job, later, attempts=job.attempts))
                     continue
-                message = await self._compose(session, job, views)
+                message = await self._compose_safely(session, job, views)
                 if message is None:
                     outcomes.append(Outcome(job.delivery_id, DeliveryStatus.skipped, job.attempts))
                 else:
                     to_send.append((job, message))
-        outcomes += await asyncio.gather(*(self._send(job, message) for job, message in to_send))
+        outcomes += await asyncio.gather(
+            *(self._send_safely(job, message) for job, message in to_send)
+        )
         blocked = [
             job.telegram_id
             for job, _ in to_send
@@ -146,7 +159,33 @@ class Outbox:
             await outbox.record(session, outcomes=outcomes)
             for telegram_id in blocked:
                 await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
-        await self.progress.report({job.round_id for job in jobs})
+        rounds = {job.round_id for job in jobs}
+        await self.progress.report(rounds)
+        async with self.db.begin() as session:
+            await outbox.forget_finished_reminders(session, round_ids=rounds)
+
+    async def _compose_safely(
+        self, session: Any, job: Claimed, views: dict[int, PollView]
+    ) -> Message | None:
+        """The message for one row; None (skipped) for who stopped, or a poll that closed."""
+        if not job.reachable:
+            return None
+        try:
+            async with session.begin_nested():
+                return await self._compose(session, job, views)
+        except Exception as error:
+            log.error("could not compose delivery %s (%s)", job.delivery_id, type(error).__name__)
+            return None
+
+    async def _send_safely(self, job: Claimed, message: Message) -> Outcome:
+        """Send one row; whatever goes wrong, the row gets an outcome (the batch is recorded)."""
+        try:
+            return await self._send(job, message)
+        except Exception as error:
+            log.error("delivery %s failed (%s)", job.delivery_id, type(error).__name__)
+            return Outcome(
+                job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error=_short(error)
+            )
 
     async def _compose(
         self, session: Any, job: Claimed, views: dict[int, PollView]
@@ -180,7 +219,11 @@ class Outbox:
             )
         except Forbidden:
             return Outcome(job.delivery_id, DeliveryStatus.blocked, attempts, error="blocked")
-        except TimedOut:
+        except TimedOut as error:
+            if isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
+                return _again(
+                    job, utcnow() + timedelta(seconds=2**attempts), attempts=attempts, error=error
+                )
             return Outcome(job.delivery_id, DeliveryStatus.uncertain, attempts, error="timed out")
         except BadRequest as error:
             return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_short(error))

@@ -39,9 +39,6 @@ class Progress:
                 return
             counts = await outbox.round_counts(session, round_id=round_id)
             done = not (counts[D.pending] or counts[D.claimed])
-            if done:
-                sending.finished_at = utcnow()
-                session.add(sending)
             poll = await session.get(Poll, sending.poll_id)
             language = await session.scalar(
                 select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
@@ -51,7 +48,11 @@ class Progress:
             return
         self._edited[round_id] = now
         text = self._text(texts_for(language or "nl"), poll.title, counts, round_id, done, now)
-        await self._show(sending, text)
+        if await self._show(sending, text) and done:
+            async with self.db.begin() as session:  # only now: the final line was shown
+                stored = await session.get(Round, round_id)
+                stored.finished_at = utcnow()
+                session.add(stored)
 
     def _text(
         self, t, title: str, counts: Counter[DeliveryStatus], round_id: int, done: bool, now: float
@@ -71,12 +72,13 @@ class Progress:
         started_at, started_with = self._started.setdefault(round_id, (now, finished))
         rate = (finished - started_with) / (now - started_at) if now > started_at else 0
         left = counts[D.pending] + counts[D.claimed]
-        seconds = int(left / rate) if rate else 0
-        eta = (
-            t("progress.minutes", count=seconds // 60)
-            if seconds >= 120
-            else t("progress.seconds", count=seconds)
-        )
+        seconds = int(left / rate) if rate else None
+        if seconds is None:
+            eta = "…"  # nothing moved yet (or it waits for quiet hours to end)
+        elif seconds >= 120:
+            eta = t("progress.minutes", count=seconds // 60)
+        else:
+            eta = t("progress.seconds", count=seconds)
         return t(
             "progress.sending",
             bar=bar(finished / total if total else 1),
@@ -85,20 +87,25 @@ class Progress:
             **values,
         )
 
-    async def _show(self, sending: Round, text: str) -> None:
+    async def _show(self, sending: Round, text: str) -> bool:
+        """Send or edit the progress message; True when the person can read `text` now."""
         try:
-            if sending.progress_message_id is None:
-                message = await self.bot.send_message(sending.progress_chat_id, text)
-                async with self.db.begin() as session:
-                    stored = await session.get(Round, sending.id)
-                    stored.progress_message_id = message.message_id
-                    session.add(stored)
-            else:
+            if sending.progress_message_id is not None:
                 await self.bot.edit_message_text(
                     text, chat_id=sending.progress_chat_id, message_id=sending.progress_message_id
                 )
+                return True
         except BadRequest as error:
-            if "not modified" not in str(error):
-                raise
+            if "not modified" in str(error):
+                return True  # otherwise (deleted, too old): a new message below
         except TelegramError:
-            return
+            return False
+        try:
+            message = await self.bot.send_message(sending.progress_chat_id, text)
+        except TelegramError:
+            return False
+        async with self.db.begin() as session:
+            stored = await session.get(Round, sending.id)
+            stored.progress_message_id = message.message_id
+            session.add(stored)
+        return True

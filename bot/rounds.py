@@ -32,7 +32,7 @@ async def run_schedules(db: Database, *, now: datetime) -> int:
         due = await schedules.active_schedules(session)
     started = 0
     for schedule, template, council in due:
-        since = max(schedule.created_at, now - CATCH_UP)
+        since = max(schedule.active_since, now - CATCH_UP)
         moment = latest(schedule.rule, timezone=council.timezone, after=since, now=now)
         if moment is None:
             continue

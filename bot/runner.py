@@ -32,11 +32,12 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         await db.upgrade()
         app = build_app(settings, db)
         services = app.bot_data[SERVICES]
-        only_process = services.leadership.claim_sqlite() and db.is_sqlite
+        alone = services.leadership.claim_sqlite()
         async with app:
             await prepare(app)
             await app.start()
-            await services.outbox.start(only_process=only_process)
+            if alone:  # a second process on one SQLite file must not send too
+                await services.outbox.start(only_process=db.is_sqlite)
             try:
                 yield app
             finally:

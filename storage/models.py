@@ -217,6 +217,8 @@ class Schedule(SQLModel, table=True):
     rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     paused: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    active_since: datetime = Field(default_factory=utcnow)
+    """Moments before this (made or resumed later) never start a round."""
 
 
 class Round(SQLModel, table=True):

@@ -6,10 +6,21 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Council, Delivery, DeliveryStatus, Person, Poll, Round, RoundKind
+from storage.models import (
+    Council,
+    Delivery,
+    DeliveryStatus,
+    Membership,
+    MembershipStatus,
+    Person,
+    Poll,
+    PollStatus,
+    Round,
+    RoundKind,
+)
 
 OPEN = (DeliveryStatus.pending, DeliveryStatus.claimed)
 
@@ -28,6 +39,8 @@ class Claimed:
     attempts: int
     timezone: str
     quiet: tuple[str, str]
+    reachable: bool
+    """Still subscribed (active) and, for questions and reminders, the poll still open."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +60,15 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Cla
     """Claim up to `limit` due rows; other processes skip rows this one holds."""
     rows = (
         await session.execute(
-            select(Delivery, Round, Person, Council)
+            select(Delivery, Round, Person, Council, Poll.status, Membership.status)
             .join(Round, Round.id == Delivery.round_id)
             .join(Poll, Poll.id == Round.poll_id)
             .join(Council, Council.id == Poll.council_id)
             .join(Person, Person.id == Delivery.person_id)
+            .outerjoin(
+                Membership,
+                (Membership.person_id == Person.id) & (Membership.council_id == Poll.council_id),
+            )
             .where(
                 Delivery.status == DeliveryStatus.pending,
                 (Delivery.not_before.is_(None)) | (Delivery.not_before <= now),
@@ -61,7 +78,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Cla
             .with_for_update(skip_locked=True, of=Delivery)
         )
     ).all()
-    ids = [delivery.id for delivery, *_ in rows]
+    ids = [row[0].id for row in rows]
     if ids:
         await session.execute(
             update(Delivery)
@@ -80,8 +97,10 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Cla
             attempts=delivery.attempts,
             timezone=council.timezone,
             quiet=(council.quiet_start, council.quiet_end),
+            reachable=membership is MembershipStatus.active
+            and (sending.kind is RoundKind.followup or poll_status is PollStatus.open),
         )
-        for delivery, sending, person, council in rows
+        for delivery, sending, person, council, poll_status, membership in rows
     ]
 
 
@@ -91,7 +110,11 @@ async def record(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
         return
     statement = (
         update(Delivery.__table__)
-        .where(Delivery.__table__.c.id == bindparam("row_id"))
+        .where(
+            Delivery.__table__.c.id == bindparam("row_id"),
+            Delivery.__table__.c.status
+            == DeliveryStatus.claimed.value,  # not if released meanwhile
+        )
         .values(
             status=bindparam("new_status"),
             attempts=bindparam("new_attempts"),
@@ -117,6 +140,16 @@ async def record(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
             for outcome in outcomes
         ],
     )
+
+
+async def forget_finished_reminders(session: AsyncSession, *, round_ids: set[int]) -> None:
+    """A finished reminder round's rows say who had not answered yet: keep only its total."""
+    finished = (
+        select(Round.id)
+        .where(Round.id.in_(round_ids), Round.kind == RoundKind.reminder)
+        .where(~Round.id.in_(select(Delivery.round_id).where(Delivery.status.in_(OPEN))))
+    )
+    await session.execute(delete(Delivery).where(Delivery.round_id.in_(finished)))
 
 
 async def release_stale(session: AsyncSession, *, claimed_before: datetime) -> int:

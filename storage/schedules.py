@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Council, Round, Schedule, Template
+from storage.models import Council, Round, Schedule, Template, utcnow
 
 
 async def add_schedule(
@@ -50,6 +50,9 @@ async def has_round(session: AsyncSession, *, schedule_id: int, period_key: str)
 
 
 async def set_paused(session: AsyncSession, *, schedule: Schedule, paused: bool) -> None:
+    """Pause or resume; a resumed schedule does not catch up on moments missed while paused."""
+    if schedule.paused and not paused:
+        schedule.active_since = utcnow()
     schedule.paused = paused
     session.add(schedule)
 

@@ -56,7 +56,7 @@ async def test_ten_thousand_with_faults_lose_nobody(api: LocalBotApi, settings: 
         blocked = set(ids[::200])
         for telegram_id in blocked:
             api.faults.block(telegram_id)
-        api.faults.rate_limit(3, retry_after=1, methods={"sendMessage"})
+        api.faults.rate_limit(5, retry_after=1, methods={"sendMessage"})  # more than PTB retries
         api.faults.server_error(5, methods={"sendMessage"})
         api.faults.latency = 0.001
         await open_poll_now(bot.db, questions=QUESTION)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.botapi import LocalBotApi, SimUser
 from bot.config import Settings
 from bot.context import SERVICES
+from bot.recurrence import upcoming
 from bot.rounds import run_schedules, send_reminders
 from bot.scheduler import run_due
 from storage import templates
@@ -21,6 +22,7 @@ from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot, polling_bot
 
 QUESTION = [{"kind": "yes_no", "text": "Kom je naar de avond?"}]
+FIRST_MONDAY_19 = {"every": "month", "nth": 1, "weekday": 0, "hour": 19}
 
 
 async def people(api: LocalBotApi, bot: RunningBot, count: int, first: int = 1200) -> list[SimUser]:
@@ -55,7 +57,7 @@ async def test_schedule_made_in_taps_fires_once_per_period(
 
     async with bot.db.begin() as session:
         schedule = await session.scalar(select(Schedule))
-        schedule.created_at = datetime(2026, 9, 1, tzinfo=UTC)
+        schedule.active_since = datetime(2026, 9, 1, tzinfo=UTC)
         session.add(schedule)
     first_monday = datetime(2026, 10, 5, 17, tzinfo=UTC)  # 19:00 in Amsterdam (summer time)
     assert await run_schedules(bot.db, now=first_monday - timedelta(minutes=1)) == 0
@@ -80,7 +82,12 @@ async def test_schedule_made_in_taps_fires_once_per_period(
     assert await run_schedules(bot.db, now=next_monday) == 0, "paused"
     await member.command("planning")
     await member.press("▶️ Maandvraag hervatten")
-    assert await run_schedules(bot.db, now=next_monday) == 1
+    resumed = utcnow()
+    assert await run_schedules(bot.db, now=resumed) == 0, (
+        "no catching up on what was missed while paused"
+    )
+    coming = upcoming(FIRST_MONDAY_19, timezone="Europe/Amsterdam", now=resumed)
+    assert await run_schedules(bot.db, now=coming) == 1
 
 
 async def test_a_restart_at_the_moment_gives_one_round(
@@ -97,7 +104,7 @@ async def test_a_restart_at_the_moment_gives_one_round(
                     council_id=1,
                     template_id=template.id,
                     rule={"every": "weeks", "weeks": 1, "weekday": 2, "hour": 19},
-                    created_at=datetime(2026, 11, 1, tzinfo=UTC),
+                    active_since=datetime(2026, 11, 1, tzinfo=UTC),
                 )
             )
         moment = datetime(2026, 11, 25, 18, tzinfo=UTC)

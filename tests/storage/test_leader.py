@@ -15,6 +15,8 @@ async def test_only_one_process_leads(db_url: str) -> None:
         if first.is_sqlite:
             assert one.claim_sqlite() is True
             assert two.claim_sqlite() is False, "a second process on SQLite is told so"
+            assert await one.held() is True
+            assert await two.held() is False, "and neither schedules nor sends"
         else:
             assert await one.held() is True
             assert await two.held() is False
