@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.asking import next_question
 from bot.progress import Progress
+from bot.questions import closes_on
 from bot.quiet import quiet_until
 from bot.texts import texts_for
 from storage import outbox, people, polls
@@ -203,7 +204,7 @@ class Outbox:
         )
         if job.kind is RoundKind.reminder and question is not None:
             text, markup = question
-            return f"{t('reminder.intro', closes=_closes(view))}\n\n{text}", markup
+            return f"{t('reminder.intro', closes=closes_on(view))}\n\n{text}", markup
         return question
 
     async def _send(self, job: Claimed, message: Message) -> Outcome:
@@ -279,12 +280,6 @@ def _again(
 
 def _status(outcomes: list[Outcome], job: Claimed) -> DeliveryStatus | None:
     return next((o.status for o in outcomes if o.delivery_id == job.delivery_id), None)
-
-
-def _closes(view: PollView) -> str:
-    from bot.questions import closes_on
-
-    return closes_on(view)
 
 
 def _short(error: Exception) -> str:

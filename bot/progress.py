@@ -16,7 +16,6 @@ from storage.db import Database
 from storage.models import DeliveryStatus, Person, Poll, Round, utcnow
 
 EDIT_EVERY = 2.0
-D = DeliveryStatus
 
 
 class Progress:
@@ -38,7 +37,7 @@ class Progress:
             if sending is None or sending.progress_chat_id is None or sending.finished_at:
                 return
             counts = await outbox.round_counts(session, round_id=round_id)
-            done = not (counts[D.pending] or counts[D.claimed])
+            done = not (counts[DeliveryStatus.pending] or counts[DeliveryStatus.claimed])
             poll = await session.get(Poll, sending.poll_id)
             language = await session.scalar(
                 select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
@@ -58,20 +57,20 @@ class Progress:
         self, t, title: str, counts: Counter[DeliveryStatus], round_id: int, done: bool, now: float
     ) -> str:
         total = sum(counts.values())
-        finished = total - counts[D.pending] - counts[D.claimed]
+        finished = total - counts[DeliveryStatus.pending] - counts[DeliveryStatus.claimed]
         values = {
             "title": title,
-            "sent": counts[D.sent],
+            "sent": counts[DeliveryStatus.sent],
             "total": total,
-            "blocked": counts[D.blocked],
-            "failed": counts[D.failed],
-            "uncertain": counts[D.uncertain],
+            "blocked": counts[DeliveryStatus.blocked],
+            "failed": counts[DeliveryStatus.failed],
+            "uncertain": counts[DeliveryStatus.uncertain],
         }
         if done:
             return t("progress.done", **values)
         started_at, started_with = self._started.setdefault(round_id, (now, finished))
         rate = (finished - started_with) / (now - started_at) if now > started_at else 0
-        left = counts[D.pending] + counts[D.claimed]
+        left = counts[DeliveryStatus.pending] + counts[DeliveryStatus.claimed]
         seconds = int(left / rate) if rate else None
         if seconds is None:
             eta = "…"  # nothing moved yet (or it waits for quiet hours to end)

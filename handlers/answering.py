@@ -171,13 +171,12 @@ async def open_answer_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     await _store(update, ctx, asked, [Choice(text=text)])
 
 
-Q = QuestionKind
 KINDS_OF = {
-    "qa": {Q.single, Q.faces, Q.grade, Q.yes_no},
-    "qm": {Q.multiple},
-    "qd": {Q.multiple},
-    "qp": {Q.priorities},
-    "qo": {Q.open_text},
+    "qa": {QuestionKind.single, QuestionKind.faces, QuestionKind.grade, QuestionKind.yes_no},
+    "qm": {QuestionKind.multiple},
+    "qd": {QuestionKind.multiple},
+    "qp": {QuestionKind.priorities},
+    "qo": {QuestionKind.open_text},
 }
 """Which question kinds each button belongs to; skip (qs) and change (qc) fit every kind."""
 ACTIONS = {

@@ -66,7 +66,8 @@ async def tapped(update: Update, ctx: Ctx) -> None:
     """Any /schedule button: the next step of making one, or pause / resume / remove."""
     step, *values = (update.callback_query.data or "").split(":")[1:] or [""]
     handler = STEPS.get(step)
-    if handler is None or not all(value.lstrip("-").isalnum() for value in values):
+    well_formed = len(values) == VALUES.get(step) and values[0].isdigit()
+    if handler is None or not well_formed or not all(v.lstrip("-").isalnum() for v in values):
         await stale_button(update, ctx)
         return
     await handler(update, ctx, values)
@@ -170,6 +171,8 @@ async def change(update: Update, ctx: Ctx, values: list[str], action: str) -> No
     await show_schedules(update, ctx)
 
 
+VALUES = {"new": 1, "t": 1, "e": 2, "d": 3, "n": 4, "h": 5, "s": 6, "p": 1, "r": 1, "x": 1}
+"""How many values each step's button carries; anything else is forged."""
 STEPS = {
     "new": pick_template,
     "t": pick_every,
@@ -228,8 +231,7 @@ def _parity(rule: dict[str, Any], timezone: str) -> int:
 def _line(t: Texts, schedule: Schedule, template: Template, council: Council) -> str:
     upcoming_moment = upcoming(schedule.rule, timezone=council.timezone, now=utcnow())
     return t(
-        "schedule.line",
-        icon="⏸" if schedule.paused else "📅",
+        "schedule.line_paused" if schedule.paused else "schedule.line",
         title=template.title,
         rule=describe(t, schedule.rule),
         days=schedule.rule.get("days_open", 7),

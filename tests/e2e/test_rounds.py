@@ -205,3 +205,20 @@ async def test_status_shows_what_is_being_sent(api: LocalBotApi, bot: RunningBot
     await open_poll_now(bot.db, questions=QUESTION, title="Bezig")
     await member.command("status")
     assert "Bezig (vragen): 0 van 2 gedaan, 2 wachten nog" in member.last.text
+
+
+async def test_forged_schedule_buttons_are_refused(api: LocalBotApi, bot: RunningBot) -> None:
+    member = api.user(1103)
+    await sign_up(member, await make_invite(bot.db, role=Role.council))
+    await member.command("planning")
+    stale = "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
+    for forged in (
+        "sc:s:x:m:0:1:19:7",
+        "sc:e",
+        "sc:s:1:m:9:1:19:7",
+        "sc:s:1:w3:0:0:19:7",
+        "sc:p:99",
+    ):
+        assert await member.press_data(forged) == stale, forged
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Schedule)) == 0
