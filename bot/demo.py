@@ -167,7 +167,8 @@ SCENES: tuple[tuple[str | None, Scene], ...] = (
 
 async def run_demo(*, out: Callable[[str], None] = print) -> int:
     """Play every scene against the real bot and print what everyone saw."""
-    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("", "telegram"):  # the transcript is the output; only problems are logged
+        logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="achterban-demo-") as folder:
         async with LocalBotApi(bot_username="achterban_demo_bot") as api:
             settings = demo_settings(api, Path(folder))
