@@ -12,7 +12,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, Membership, MembershipTag, Poll, Respondent, RespondentTag
+from storage.models import (
+    Answer,
+    Membership,
+    MembershipTag,
+    Poll,
+    Respondent,
+    RespondentTag,
+    random_id,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ async def respondent_for(
     if found is not None:
         return found
     values = {
+        "id": random_id(),
         "poll_id": poll.id,
         "pseudonym": pseudonym,
         "person_id": None if poll.anonymous else person_id,

@@ -8,10 +8,11 @@ Anonymous answers hang off a `Respondent` that holds only a keyed pseudonym.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -28,6 +29,15 @@ metadata: MetaData = SQLModel.metadata
 def utcnow() -> datetime:
     """Timezone-aware now; SQLModel stores aware datetimes as UTC on both databases."""
     return datetime.now(UTC)
+
+
+def random_id() -> int:
+    """A random key for respondents and answers: their order says nothing about who came when."""
+    return secrets.randbits(62)
+
+
+def _random_key() -> Any:
+    return Column(BigInteger, primary_key=True, autoincrement=False)
 
 
 def _enum(kind: type[enum.Enum]) -> Any:
@@ -264,7 +274,7 @@ class Respondent(SQLModel, table=True):
     """Who answered a poll: a keyed pseudonym (HMAC), a person id only for named polls."""
 
     __table_args__ = (UniqueConstraint("poll_id", "pseudonym"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default_factory=random_id, sa_column=_random_key())
     poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
     pseudonym: str = Field(max_length=64)
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
@@ -273,7 +283,11 @@ class Respondent(SQLModel, table=True):
 class RespondentTag(SQLModel, table=True):
     """The segment tags a respondent had when answering, for breakdowns by tag."""
 
-    respondent_id: int = Field(foreign_key="respondent.id", ondelete="CASCADE", primary_key=True)
+    respondent_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("respondent.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
     tag: str = Field(max_length=64, primary_key=True, index=True)
 
 
@@ -284,8 +298,12 @@ class Answer(SQLModel, table=True):
         UniqueConstraint("respondent_id", "question_id", "slot"),
         Index("ix_answer_question_option", "question_id", "option_id"),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    respondent_id: int = Field(foreign_key="respondent.id", ondelete="CASCADE")
+    id: int = Field(default_factory=random_id, sa_column=_random_key())
+    respondent_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("respondent.id", ondelete="CASCADE"), nullable=False
+        )
+    )
     question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
     slot: int = 0
     option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="CASCADE")

@@ -274,3 +274,28 @@ async def _question_of(bot: RunningBot, poll_id: int) -> int:
         return await session.scalar(
             select(Question.id).where(Question.poll_id == poll_id, Question.position == 1)
         )
+
+
+async def test_respondent_and_answer_ids_do_not_tell_who_came_first(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    from storage.pseudonyms import pseudonym
+    from tests.builders import PSEUDONYM_KEY
+
+    people = [await family(api, bot, 720 + n) for n in range(8)]
+    poll_id = await open_poll_now(bot.db, questions=ALL_KINDS[:1])
+    await bot.deliver()
+    for person in people:
+        await person.press("Goed")
+
+    async with bot.db.begin() as session:
+        by_key = dict((await session.execute(select(Respondent.pseudonym, Respondent.id))).all())
+        answer_ids = list(await session.scalars(select(Answer.id)))
+    in_answer_order = [
+        by_key[pseudonym(PSEUDONYM_KEY, poll_id=poll_id, telegram_id=person.chat.id)]
+        for person in people
+    ]
+    assert in_answer_order != sorted(in_answer_order), (
+        "ids follow no order (8 at random: 1 in 40,320)"
+    )
+    assert min(answer_ids) > 2**32, "answer ids are random, not a counter"

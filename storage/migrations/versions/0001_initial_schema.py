@@ -327,7 +327,7 @@ def upgrade() -> None:
 
     op.create_table(
         "respondent",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
         sa.Column("pseudonym", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
@@ -444,7 +444,7 @@ def upgrade() -> None:
 
     op.create_table(
         "respondenttag",
-        sa.Column("respondent_id", sa.Integer(), nullable=False),
+        sa.Column("respondent_id", sa.BigInteger(), nullable=False),
         sa.Column("tag", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["respondent_id"],
@@ -459,8 +459,8 @@ def upgrade() -> None:
 
     op.create_table(
         "answer",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("respondent_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("respondent_id", sa.BigInteger(), nullable=False),
         sa.Column("question_id", sa.Integer(), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
         sa.Column("option_id", sa.Integer(), nullable=True),
