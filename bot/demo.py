@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.botapi import LocalBotApi
+from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.transcript import render_transcript
 from bot.config import CouncilSettings, Settings, TelegramSettings
 from bot.context import SERVICES
@@ -53,13 +53,17 @@ async def staff_makes_invites(demo: Demo) -> None:
     demo.codes["council"] = await demo.invite("Raadsleden", "1 persoon")
 
 
+async def join_in_dutch(person: SimUser, code: str) -> None:
+    """Tap the invite link and agree, as most families do."""
+    await person.command("start", code)
+    await person.press("Nederlands")
+    await person.press("Ja, ik ga akkoord")
+    await person.press("16 of ouder")
+
+
 async def families_sign_up(demo: Demo) -> None:
     api, code = demo.api, demo.codes["family"]
-    sanne = api.user(2001, first_name="Sanne (parent)")
-    await sanne.command("start", code)
-    await sanne.press("Nederlands")
-    await sanne.press("Ja, ik ga akkoord")
-    await sanne.press("16 of ouder")
+    await join_in_dutch(api.user(2001, first_name="Sanne (parent)"), code)
     tom = api.user(2002, first_name="Tom (14)", language_code="en")
     await tom.command("start", code)
     await tom.press("English")
@@ -74,16 +78,9 @@ async def families_sign_up(demo: Demo) -> None:
 
 async def more_join_quietly(demo: Demo) -> None:
     for user_id, name in ((2004, "Ahmed"), (2005, "Lisa"), (2006, "Daan")):
-        person = demo.api.user(user_id, first_name=name)
-        await person.command("start", demo.codes["family"])
-        await person.press("Nederlands")
-        await person.press("Ja, ik ga akkoord")
-        await person.press("16 of ouder")
+        await join_in_dutch(demo.api.user(user_id, first_name=name), demo.codes["family"])
     fatima = demo.api.user(COUNCIL_ID, first_name="Fatima (council)")
-    await fatima.command("start", demo.codes["council"])
-    await fatima.press("Nederlands")
-    await fatima.press("Ja, ik ga akkoord")
-    await fatima.press("16 of ouder")
+    await join_in_dutch(fatima, demo.codes["council"])
 
 
 async def council_writes_a_poll(demo: Demo) -> None:

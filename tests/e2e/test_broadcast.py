@@ -43,6 +43,14 @@ async def send_everything(bot: RunningBot, *, within: float) -> Counter[Delivery
         await asyncio.sleep(0.3)
 
 
+async def crowd(api: LocalBotApi, bot: RunningBot, *, count: int, first_id: int) -> list[int]:
+    """`count` signed-up families, each with a chat on the local Telegram."""
+    ids = await populate(bot.db, count=count, first_id=first_id)
+    for telegram_id in ids:
+        api.user(telegram_id)
+    return ids
+
+
 def sends_per_chat(api: LocalBotApi) -> Counter[int]:
     return Counter(record.chat_id for record in api.sends if record.action == "send")
 
@@ -50,9 +58,7 @@ def sends_per_chat(api: LocalBotApi) -> Counter[int]:
 async def test_ten_thousand_with_faults_lose_nobody(api: LocalBotApi, settings: Settings) -> None:
     fast = replace(settings, telegram=replace(settings.telegram, messages_per_second=1000))
     async with polling_bot(fast) as bot:
-        ids = await populate(bot.db, count=10_000, first_id=5_000_000)
-        for telegram_id in ids:
-            api.user(telegram_id)
+        ids = await crowd(api, bot, count=10_000, first_id=5_000_000)
         blocked = set(ids[::200])
         for telegram_id in blocked:
             api.faults.block(telegram_id)
@@ -75,9 +81,7 @@ async def test_ten_thousand_with_faults_lose_nobody(api: LocalBotApi, settings: 
 async def test_the_rate_stays_below_the_limit(api: LocalBotApi, settings: Settings) -> None:
     limited = replace(settings, telegram=replace(settings.telegram, messages_per_second=100))
     async with polling_bot(limited) as bot:
-        ids = await populate(bot.db, count=300, first_id=6_000_000)
-        for telegram_id in ids:
-            api.user(telegram_id)
+        await crowd(api, bot, count=300, first_id=6_000_000)
         await open_poll_now(bot.db, questions=QUESTION)
         await send_everything(bot, within=60)
 
