@@ -6,85 +6,20 @@ undone by subtracting the others from the total, the next smallest count is hidd
 
 from __future__ import annotations
 
-import enum
 import random
 import statistics
-from collections.abc import Hashable, Mapping
-from typing import TypeVar
+from collections.abc import Mapping
 
+from bot.disclosure import Concealed, hide_small, hide_small_and_complement
 from bot.questions import FACES, YES_NO
 from bot.texts import Texts
 from storage.models import QuestionKind
 from storage.polls import PollView, QuestionView
 from storage.tallies import QuestionTally
 
-K = TypeVar("K", bound=Hashable)
 BAR = 10
 MAX_TEXTS = 10
 MAX_TEXT_CHARS = 200
-
-
-class Concealed(enum.Enum):
-    """Why a count is not shown: below the threshold, or hidden to protect a count below it."""
-
-    fewer = "fewer"
-    protecting = "protecting"
-
-
-def hide_small(
-    counts: Mapping[K, int], k: int, *, total: int | None = None
-) -> dict[K, int | Concealed]:
-    """Counts below k (zero included) concealed as "fewer than k". When the counts add up to a
-    known `total`, more cells are concealed (smallest first) until no concealed count between
-    1 and k-1 can be worked out from the total and the shown counts; empty when that is
-    impossible, and then nothing of the distribution may be shown."""
-    shown: dict[K, int | Concealed] = {
-        key: (n if n >= k else Concealed.fewer) for key, n in counts.items()
-    }
-    if total is None:
-        return shown
-    while _pinned(shown, counts, k, total):
-        candidates = sorted((n, str(key), key) for key, n in shown.items() if isinstance(n, int))
-        if not candidates:
-            return {}  # even with everything concealed the total gives a count away: show nothing
-        shown[candidates[0][2]] = Concealed.protecting
-    return shown
-
-
-def _pinned(
-    shown: Mapping[K, int | Concealed], counts: Mapping[K, int], k: int, total: int
-) -> bool:
-    """True when some concealed count of 1..k-1 has only one possible value."""
-    rest = total - sum(n for n in shown.values() if isinstance(n, int))
-    low = {
-        key: 0 if n is Concealed.fewer else k
-        for key, n in shown.items()
-        if isinstance(n, Concealed)
-    }
-    high = {
-        key: k - 1 if n is Concealed.fewer else rest
-        for key, n in shown.items()
-        if isinstance(n, Concealed)
-    }
-    for key in low:
-        least = max(low[key], rest - sum(high[other] for other in high if other != key))
-        most = min(high[key], rest - sum(low[other] for other in low if other != key))
-        if least == most and 1 <= counts[key] < k:
-            return True
-    return False
-
-
-def hide_small_and_complement(
-    counts: Mapping[K, int], k: int, *, answered: int
-) -> dict[K, int | Concealed]:
-    """Several choices: each count is also a count of who did *not* choose it, so both must
-    be 0 or at least k for the count to be shown."""
-    return {
-        key: n
-        if (n == 0 or n >= k) and (answered - n == 0 or answered - n >= k)
-        else Concealed.fewer
-        for key, n in counts.items()
-    }
 
 
 def bar(share: float) -> str:
