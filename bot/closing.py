@@ -8,31 +8,13 @@ from datetime import datetime
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.results import poll_results, split_long
+from bot.report import results_text
+from bot.results import split_long
 from bot.texts import texts_for
-from storage import people, polls, tallies
+from storage import people, polls
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-
-async def results_text(db: Database, *, poll_id: int, language: str) -> str | None:
-    """The results of a poll in `language`, with the council's privacy threshold applied."""
-    async with db.begin() as session:
-        view = await polls.load_poll(session, poll_id=poll_id)
-        if view is None:
-            return None
-        counts = await tallies.tally_poll(session, poll_id=poll_id)
-        asked = await polls.asked_count(session, poll_id=poll_id)
-        answered = await tallies.respondents(session, poll_id=poll_id)
-    return poll_results(
-        texts_for(language),
-        view,
-        counts,
-        asked=asked,
-        answered=answered,
-        k=view.council.privacy_threshold,
-    )
 
 
 async def close_and_report(bot: Bot, db: Database, *, poll_id: int, now: datetime) -> bool:

@@ -10,8 +10,9 @@ first, until no small count is pinned.
 from __future__ import annotations
 
 import enum
+import heapq
 from collections import deque
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -81,6 +82,7 @@ def hide_small_and_complement(
 
 
 Cell = tuple[int, int]
+Node = tuple[str, int]
 Published = int | Concealed
 
 
@@ -102,7 +104,7 @@ def protect_table(
     """
     grid = _Grid(counts, k, row_totals=row_totals, column_totals=column_totals)
     while (cell := grid.first_pinned()) is not None:
-        if not grid.conceal_neighbour_of(cell):
+        if not grid.conceal_cycle_through(cell):
             return None
     return grid.inner()
 
@@ -147,20 +149,74 @@ class _Grid:
                     return r, c
         return None
 
-    def conceal_neighbour_of(self, cell: Cell) -> bool:
-        """Conceal the smallest shown inner count in the cell's row or column (else anywhere)."""
-        shown = [
-            (self.value[r][c], r, c)
-            for r in range(self.rows)
-            for c in range(self.columns)
-            if isinstance(self.state[r][c], int)
-        ]
-        near = [entry for entry in shown if entry[1] == cell[0] or entry[2] == cell[1]]
-        if not (near or shown):
+    def conceal_cycle_through(self, cell: Cell) -> bool:
+        """Conceal the shown counts on the cheapest cycle that lets `cell` move (cheapest: the
+        smallest sum of counts newly hidden). False when no cycle exists at all."""
+        best: tuple[int, list[Cell]] | None = None
+        for step in (1, -1):
+            found = self._cheapest_cycle(cell, step) if self._fits(cell, step) else None
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        if best is None:
             return False
-        _, r, c = min(near or shown)
-        self.state[r][c] = Concealed.protecting
+        for r, c in best[1]:
+            self.state[r][c] = Concealed.protecting
         return True
+
+    def _cheapest_cycle(self, cell: Cell, step: int) -> tuple[int, list[Cell]] | None:
+        """Dijkstra from the cell's row to its column: row→column through a cell changing by
+        -step, column→row through one changing by +step. A concealed cell that can change costs
+        nothing; a shown inner count costs its value (it would be concealed)."""
+        start: Node = ("row", cell[0])
+        target: Node = ("column", cell[1])
+        cost: dict[Node, int] = {start: 0}
+        came_from: dict[Node, tuple[Node, Cell]] = {}
+        queue: list[tuple[int, Node]] = [(0, start)]
+        while queue:
+            spent, node = heapq.heappop(queue)
+            if node == target:
+                return spent, self._shown_on_path(came_from, target)
+            if spent > cost.get(node, spent):
+                continue
+            for nxt, through, price in self._edges(node, step, avoid=cell):
+                if spent + price < cost.get(nxt, spent + price + 1):
+                    cost[nxt] = spent + price
+                    came_from[nxt] = (node, through)
+                    heapq.heappush(queue, (spent + price, nxt))
+        return None
+
+    def _edges(self, node: Node, step: int, *, avoid: Cell) -> Iterator[tuple[Node, Cell, int]]:
+        side, index = node
+        if side == "row":
+            for c in range(self.columns + 1):
+                if (price := self._price((index, c), -step, avoid)) is not None:
+                    yield ("column", c), (index, c), price
+        else:
+            for r in range(self.rows + 1):
+                if (price := self._price((r, index), step, avoid)) is not None:
+                    yield ("row", r), (r, index), price
+
+    def _price(self, cell: Cell, step: int, avoid: Cell) -> int | None:
+        """What changing `cell` by `step` costs: 0 when concealed and in range, its value when
+        a shown inner count that could then change, None when impossible."""
+        r, c = cell
+        if cell == avoid:
+            return None
+        if isinstance(self.state[r][c], Concealed):
+            return 0 if self._fits(cell, step) else None
+        inner = r < self.rows and c < self.columns
+        value = self.value[r][c]
+        if inner and self.k <= value + step <= self.total:
+            return value
+        return None
+
+    def _shown_on_path(self, came_from: dict[Node, tuple[Node, Cell]], target: Node) -> list[Cell]:
+        cells, node = [], target
+        while node in came_from:
+            node, (r, c) = came_from[node]
+            if isinstance(self.state[r][c], int):
+                cells.append((r, c))
+        return cells
 
     def _bounds(self, r: int, c: int) -> tuple[int, int]:
         """What a reader knows of a concealed cell: below k, or at least k."""

@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.closing import close_and_report, results_text
+from bot.closing import close_and_report
 from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
 from bot.poll_drafts import MAX_FOLLOWUP, Problem, check_text
+from bot.report import results_text
 from bot.results import split_long
 from bot.texts import Html
+from handlers.picking import own_poll, pick
 from handlers.ui import allowed, council_ids, on_text, replace, reply, stale_button
 from storage import drafts, polls
 from storage.models import Draft, Poll, PollStatus, utcnow
@@ -45,23 +47,37 @@ async def list_polls(update: Update, ctx: Ctx) -> None:
 
 async def close_command(update: Update, ctx: Ctx) -> None:
     """/close: pick an open poll to close now."""
-    await _pick(
-        update, ctx, "close", "c", [PollStatus.open], "polls.pick_close", "polls.nothing_to_close"
+    await pick(
+        update,
+        ctx,
+        "close",
+        "c",
+        [PollStatus.open],
+        "polls.pick_close",
+        "polls.nothing_to_close",
+        prefix=PREFIX,
     )
 
 
 async def followup_command(update: Update, ctx: Ctx) -> None:
     """/followup: pick a poll to tell its families what the council did."""
     statuses = [PollStatus.open, PollStatus.closed]
-    await _pick(
-        update, ctx, "followup", "f", statuses, "polls.pick_followup", "polls.nothing_to_follow_up"
+    await pick(
+        update,
+        ctx,
+        "followup",
+        "f",
+        statuses,
+        "polls.pick_followup",
+        "polls.nothing_to_follow_up",
+        prefix=PREFIX,
     )
 
 
 async def poll_tapped(update: Update, ctx: Ctx) -> None:
     """A poll button: view it, close it, or start or send its follow-up."""
     parts = split_data(update.callback_query.data, PREFIX, 2)
-    poll = await _own_poll(ctx, parts[1]) if parts and parts[0] in ACTIONS else None
+    poll = await own_poll(ctx, parts[1]) if parts and parts[0] in ACTIONS else None
     if poll is None:
         await stale_button(update, ctx)
         return
@@ -110,7 +126,7 @@ async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     if isinstance(text, Problem):
         await reply(update, ctx.t(text.key, **text.values))
         return
-    poll = await _own_poll(ctx, str(draft.data["poll_id"]))
+    poll = await own_poll(ctx, str(draft.data["poll_id"]))
     async with ctx.db.begin() as session:
         await drafts.save_draft(
             session,
@@ -164,38 +180,6 @@ ACTIONS = {
     "s": followup_confirmed,
     "x": followup_cancelled,
 }
-
-
-async def _pick(
-    update: Update,
-    ctx: Ctx,
-    command: str,
-    action: str,
-    statuses: list[PollStatus],
-    ask: str,
-    none: str,
-) -> None:
-    if not await allowed(update, ctx, command):
-        return
-    async with ctx.db.begin() as session:
-        choices = await polls.polls_with_status(
-            session, council_ids=await council_ids(ctx, session), statuses=statuses
-        )
-    if not choices:
-        await reply(update, ctx.t(none))
-        return
-    buttons = [(poll.title[:40], callback_data(PREFIX, action, poll.id)) for poll in choices]
-    await reply(update, ctx.t(ask), keyboard(buttons))
-
-
-async def _own_poll(ctx: Ctx, value: str) -> Poll | None:
-    """The poll, if it belongs to a council where this user is a council member or staff."""
-    if not value.isdigit() or ctx.profile is None:
-        return None
-    async with ctx.db.begin() as session:
-        poll = await session.get(Poll, int(value))
-        mine = await council_ids(ctx, session)
-    return poll if poll is not None and poll.council_id in mine else None
 
 
 def _line(ctx: Ctx, line: polls.PollLine) -> str:

@@ -17,6 +17,7 @@ from storage.models import (
     Membership,
     MembershipTag,
     Poll,
+    Question,
     Respondent,
     RespondentTag,
     random_id,
@@ -104,3 +105,24 @@ async def record(
     )
     await session.flush()
     return not removed.rowcount
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One stored answer, without anything that says whose it is."""
+
+    question_id: int
+    option_id: int | None
+    value: int | None
+    slot: int
+    text: str | None
+
+
+async def answer_rows(session: AsyncSession, *, poll_id: int) -> list[AnswerRow]:
+    """Every answer of the poll (skips left out), for an answer-level export."""
+    rows = await session.execute(
+        select(Answer.question_id, Answer.option_id, Answer.value, Answer.slot, Answer.text)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Question.poll_id == poll_id, Answer.skipped.is_(False))
+    )
+    return [AnswerRow(*row) for row in rows]

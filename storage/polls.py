@@ -394,3 +394,20 @@ async def followups_of(session: AsyncSession, *, poll_id: int) -> list[FollowUp]
 
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+async def earlier_rounds(session: AsyncSession, *, poll: Poll, limit: int = 12) -> list[Poll]:
+    """Closed polls of the same recurring schedule up to this one, oldest first."""
+    if poll.schedule_id is None:
+        return []
+    found = await session.scalars(
+        select(Poll)
+        .where(
+            Poll.schedule_id == poll.schedule_id,
+            Poll.status == PollStatus.closed,
+            Poll.id <= poll.id,
+        )
+        .order_by(Poll.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(found)))

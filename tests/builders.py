@@ -12,7 +12,7 @@ from bot.botapi import LocalBotApi, SimUser
 from bot.config import CouncilSettings, Settings, TelegramSettings
 from storage import invites
 from storage.db import Database
-from storage.models import Council, Role, utcnow
+from storage.models import Council, Membership, Person, Role, utcnow
 
 ADMIN_ID = 1000
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -177,3 +177,97 @@ async def populate(db: Database, *, count: int, first_id: int, council: str = "n
             ],
         )
     return ids
+
+
+Pick = int | str | list[int] | None
+"""One answer in `answered_poll`: an option position or a value, a text, positions (several
+choices, or a ranking in order), or None for a skip."""
+
+
+async def answered_poll(
+    db: Database,
+    *,
+    questions: list[dict[str, Any]],
+    answers: list[tuple[tuple[str, ...], list[Pick]]],
+    council: str = "noord",
+    asked: int | None = None,
+    title: str = "De peiling",
+    closed: bool = True,
+    schedule_id: int | None = None,
+    first_id: int = 50_000,
+) -> int:
+    """A poll with answers straight in the tables: per respondent their tags and one pick per
+    question; `asked` families received it (default: as many as answered)."""
+    from sqlalchemy import update
+
+    from storage import answers as stored
+    from storage import polls
+    from storage.models import (
+        Delivery,
+        DeliveryStatus,
+        PollStatus,
+        Respondent,
+        RespondentTag,
+        RoundKind,
+    )
+
+    await populate(db, count=asked or len(answers), first_id=first_id, council=council)
+    async with db.begin() as session:
+        council_id = await session.scalar(select(Council.id).where(Council.slug == council))
+        body = {"title": title, "questions": questions, "closes_at": utcnow().isoformat()}
+        poll = await polls.create_poll(
+            session, council_id=council_id, body=body, created_by=None, now=utcnow()
+        )
+        poll.schedule_id = schedule_id
+        sending = await polls.start_round(
+            session,
+            poll=poll,
+            kind=RoundKind.questions,
+            recipients=polls.audience(council_id, []).where(
+                Membership.person_id.in_(select(Person.id).where(Person.telegram_id >= first_id))
+            ),
+        )
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.round_id == sending.id)
+            .values(status=DeliveryStatus.sent)
+        )
+        view = await polls.load_poll(session, poll_id=poll.id)
+        for number, (tags, picks) in enumerate(answers):
+            respondent = Respondent(poll_id=poll.id, pseudonym=f"r{first_id}-{number}")
+            session.add(respondent)
+            session.add_all(RespondentTag(respondent_id=respondent.id, tag=tag) for tag in tags)
+            await session.flush()
+            for question, pick in zip(view.questions, picks, strict=True):
+                await stored.record(
+                    session,
+                    respondent_id=respondent.id,
+                    question_id=question.id,
+                    choices=_choices(question, pick),
+                )
+        if closed:
+            poll.status, poll.closed_at = PollStatus.closed, utcnow()
+    return poll.id
+
+
+def _choices(question: Any, pick: Pick) -> list[Any]:
+    from storage.answers import Choice
+    from storage.models import QuestionKind
+
+    kind = question.question.kind
+    if pick is None:
+        return [Choice(skipped=True)]
+    if isinstance(pick, str):
+        return [Choice(text=pick)]
+    if kind is QuestionKind.priorities:
+        return [
+            Choice(slot=rank, option_id=question.option_at(position).id)
+            for rank, position in enumerate(pick, 1)
+        ]
+    if isinstance(pick, list):
+        return [
+            Choice(slot=position, option_id=question.option_at(position).id) for position in pick
+        ]
+    if kind is QuestionKind.single:
+        return [Choice(option_id=question.option_at(pick).id)]
+    return [Choice(value=pick)]

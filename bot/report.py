@@ -1,0 +1,61 @@
+"""A poll's numbers, loaded once for every view of them: text, breakdown, chart, export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.results import Published, poll_results, publish_question
+from bot.texts import Texts, texts_for
+from storage import polls, tallies
+from storage.db import Database
+from storage.polls import PollView
+from storage.tallies import QuestionTally
+
+
+@dataclass
+class Report:
+    view: PollView
+    tallies: dict[int, QuestionTally]
+    asked: int
+    answered: int
+
+    @property
+    def k(self) -> int:
+        return self.view.council.privacy_threshold
+
+    @property
+    def enough(self) -> bool:
+        return self.answered >= self.k
+
+    def published(self, t: Texts, *, plain: bool = False) -> list[Published]:
+        """Every question as it may be shown."""
+        return [
+            publish_question(
+                t, question, self.tallies.get(question.id, QuestionTally()), k=self.k, plain=plain
+            )
+            for question in self.view.questions
+        ]
+
+    def text(self, t: Texts) -> str:
+        return poll_results(
+            t, self.view, self.tallies, asked=self.asked, answered=self.answered, k=self.k
+        )
+
+
+async def load_report(db: Database, *, poll_id: int) -> Report | None:
+    async with db.read() as session:
+        view = await polls.load_poll(session, poll_id=poll_id)
+        if view is None:
+            return None
+        return Report(
+            view=view,
+            tallies=await tallies.tally_poll(session, poll_id=poll_id),
+            asked=await polls.asked_count(session, poll_id=poll_id),
+            answered=await tallies.respondents(session, poll_id=poll_id),
+        )
+
+
+async def results_text(db: Database, *, poll_id: int, language: str) -> str | None:
+    """The results of a poll in `language`, with the council's privacy threshold applied."""
+    report = await load_report(db, poll_id=poll_id)
+    return report.text(texts_for(language)) if report else None

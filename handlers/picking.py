@@ -1,0 +1,62 @@
+"""Choosing a poll: a list of buttons, or an id typed after the command; never another
+council's poll."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import Ctx
+from bot.keyboards import callback_data, keyboard
+from handlers.ui import allowed, council_ids, reply
+from storage import polls
+from storage.models import Poll, PollStatus, Role
+
+
+async def offer_polls(
+    update: Update,
+    ctx: Ctx,
+    *,
+    prefix: str,
+    action: str,
+    statuses: list[PollStatus],
+    ask: str,
+    none: str,
+) -> None:
+    """Buttons for this user's polls with one of `statuses`, newest first (or `none`)."""
+    async with ctx.db.begin() as session:
+        choices = await polls.polls_with_status(
+            session, council_ids=await council_ids(ctx, session), statuses=statuses
+        )
+    if not choices:
+        await reply(update, ctx.t(none))
+        return
+    buttons = [(poll.title[:40], callback_data(prefix, action, poll.id)) for poll in choices]
+    await reply(update, ctx.t(ask), keyboard(buttons))
+
+
+async def pick(
+    update: Update,
+    ctx: Ctx,
+    command: str,
+    action: str,
+    statuses: list[PollStatus],
+    ask: str,
+    none: str,
+    *,
+    prefix: str,
+) -> None:
+    """A command that starts by choosing a poll: check the role, then offer the polls."""
+    if await allowed(update, ctx, command):
+        await offer_polls(
+            update, ctx, prefix=prefix, action=action, statuses=statuses, ask=ask, none=none
+        )
+
+
+async def own_poll(ctx: Ctx, value: str, role: Role = Role.council) -> Poll | None:
+    """The poll, if it belongs to a council where this user has at least `role`."""
+    if not value.isdigit() or len(value) > 12 or ctx.profile is None:
+        return None
+    async with ctx.db.begin() as session:
+        poll = await session.get(Poll, int(value))
+        mine = await council_ids(ctx, session, role)
+    return poll if poll is not None and poll.council_id in mine else None

@@ -1,0 +1,92 @@
+"""Counting answers per segment (the value of one tag kind, such as `locatie`), in the database.
+
+Every respondent lands in exactly one segment of a kind: the value of their tag, `NO_VALUE` when
+they had none of that kind, or `SEVERAL` when they had more than one. So the segments of a
+question add up to its total, which the disclosure check relies on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, distinct, func, literal, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Answer, Question, Respondent, RespondentTag
+
+NO_VALUE = ""
+SEVERAL = "*"
+
+
+@dataclass
+class SegmentTally:
+    """One question split by segment: `answered[segment]`, `counts[(key, segment)]` (an option id
+    or a value, as in QuestionTally) and `firsts[(option_id, segment)]` (priorities)."""
+
+    answered: dict[str, int] = field(default_factory=dict)
+    counts: dict[tuple[int, str], int] = field(default_factory=dict)
+    firsts: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+async def tag_kinds(session: AsyncSession, *, poll_id: int) -> list[str]:
+    """The tag kinds (the part before the colon) that this poll's respondents had."""
+    tags = await session.scalars(
+        select(distinct(RespondentTag.tag))
+        .join(Respondent, Respondent.id == RespondentTag.respondent_id)
+        .where(Respondent.poll_id == poll_id)
+    )
+    return sorted({tag.split(":", 1)[0] for tag in tags})
+
+
+async def tally_by_segment(
+    session: AsyncSession, *, poll_id: int, kind: str
+) -> dict[int, SegmentTally]:
+    """Per question id: answered, counts and first places per segment of `kind`."""
+    prefix = f"{kind}:"
+    tagged = (
+        select(
+            RespondentTag.respondent_id.label("respondent_id"),
+            case(
+                (func.count() > 1, literal(SEVERAL)),
+                else_=func.substr(func.min(RespondentTag.tag), len(prefix) + 1),
+            ).label("segment"),
+        )
+        .join(Respondent, Respondent.id == RespondentTag.respondent_id)
+        .where(
+            Respondent.poll_id == poll_id,
+            func.substr(RespondentTag.tag, 1, len(prefix)) == prefix,
+        )
+        .group_by(RespondentTag.respondent_id)
+        .subquery()
+    )
+    segment = func.coalesce(tagged.c.segment, literal(NO_VALUE))
+    in_poll = select(Question.id).where(Question.poll_id == poll_id)
+    answers = (
+        select()
+        .select_from(Answer)
+        .outerjoin(tagged, tagged.c.respondent_id == Answer.respondent_id)
+        .where(Answer.question_id.in_(in_poll), Answer.skipped.is_(False))
+    )
+    tallies: defaultdict[int, SegmentTally] = defaultdict(SegmentTally)
+    answered = await session.execute(
+        answers.add_columns(
+            Answer.question_id, segment, func.count(distinct(Answer.respondent_id))
+        ).group_by(Answer.question_id, segment)
+    )
+    for question_id, value, count in answered:
+        tallies[question_id].answered[value] = count
+    grouped = await session.execute(
+        answers.add_columns(
+            Answer.question_id, Answer.option_id, Answer.value, Answer.slot, segment, func.count()
+        )
+        .where(Answer.text.is_(None))
+        .group_by(Answer.question_id, Answer.option_id, Answer.value, Answer.slot, segment)
+    )
+    for question_id, option_id, value, slot, where, count in grouped:
+        tally = tallies[question_id]
+        key = option_id if option_id is not None else value
+        tally.counts[(key, where)] = tally.counts.get((key, where), 0) + count
+        if option_id is not None and slot == 1:
+            tally.firsts[(option_id, where)] = count
+    return dict(tallies)
