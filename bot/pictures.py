@@ -69,7 +69,8 @@ def trend_picture(t: Texts, rounds: Sequence[tuple[str, Published]], k: int) -> 
             for row in latest.rows[:MAX_SERIES]
         ]
         y_label, top = t("chart.percent"), 100.0
-    if all(point is None for line in series for point in line.points):
+    series = [line for line in series if any(point is not None for point in line.points)]
+    if not series:
         return None
     png = trend_chart_png(
         f"{question.position}. {question.text}",

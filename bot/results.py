@@ -77,7 +77,9 @@ def publish_question(
         result.enough = False
         return result
     result.rows = [Row(key, labels[key], count) for key, count in shown.items()]
-    if kind in SCALES and not any(isinstance(row.count, Concealed) for row in result.rows):
+    if kind in SCALES and not any(
+        isinstance(row.count, Concealed) and counts[row.key] for row in result.rows
+    ):  # concealed zeros follow from the shown counts, so the mean tells nothing more
         values = [value for value, count in sorted(tally.counts.items()) for _ in range(count)]
         result.mean, result.median = statistics.fmean(values), statistics.median(values)
     return result

@@ -12,7 +12,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -296,7 +305,21 @@ class Answer(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("respondent_id", "question_id", "slot"),
-        Index("ix_answer_question_option", "question_id", "option_id"),
+        # Results are counted from these indexes alone, never from the table's rows
+        # (storage/tallies.py; bench/tallies.py times them): choices per question, then who
+        # answered (multiple choice), then the few open texts. The first also serves the
+        # breakdown by respondent tag: it carries respondent_id.
+        Index(
+            "ix_answer_question_skipped_option_value_slot_respondent",
+            *("question_id", "skipped", "option_id", "value", "slot", "respondent_id"),
+        ),
+        Index("ix_answer_question_skipped_respondent", "question_id", "skipped", "respondent_id"),
+        Index(
+            "ix_answer_question_text",
+            "question_id",
+            sqlite_where=text("text IS NOT NULL"),
+            postgresql_where=text("text IS NOT NULL"),
+        ),
     )
     id: int = Field(default_factory=random_id, sa_column=_random_key())
     respondent_id: int = Field(
