@@ -14,7 +14,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.breakdown import breakdown_text
-from bot.commands import names
+from bot.commands import COMMANDS, names
 from bot.context import Ctx
 from bot.exports import answers_csv, table_csv
 from bot.keyboards import callback_data, keyboard, split_data
@@ -76,7 +76,8 @@ async def _chosen_poll(
         return None
     poll = await own_poll(ctx, ctx.args[0])
     if poll is None:
-        await reply(update, ctx.t("results.unknown_poll", value=ctx.args[0][:12]))
+        shown = COMMANDS[command].shown_as(ctx.t.language)
+        await reply(update, ctx.t("results.unknown_poll", value=ctx.args[0][:12], command=shown))
     return poll
 
 
