@@ -69,7 +69,11 @@ def _question_table(t: Texts, published: Published, split: SegmentTally, *, k: i
     if rows is None:
         return t("breakdown.cannot_split", k=k)
     headers = [segment_name(t, value) for value in columns]
-    return monospace_table(headers, [*rows, (t("breakdown.n"), column_totals)], k=k)
+    shown_rows = _without_empty_grades(published, rows)
+    table = monospace_table(headers, [*shown_rows, (t("breakdown.n"), column_totals)], k=k)
+    if len(shown_rows) < len(rows):
+        table += "\n" + t("breakdown.other_grades", k=k)
+    return table
 
 
 def _rows(
@@ -97,6 +101,15 @@ def _rows(
     if shown is None:
         return None
     return [(label, cells) for label, cells in zip(label_of.values(), shown, strict=True)]
+
+
+def _without_empty_grades(
+    published: Published, rows: list[tuple[str, Sequence[Shown]]]
+) -> list[tuple[str, Sequence[Shown]]]:
+    """Grades run from 1 to 10: leave out the ones below k in every group."""
+    if published.kind is not QuestionKind.grade:
+        return rows
+    return [row for row in rows if any(cell is not Concealed.fewer for cell in row[1])]
 
 
 def _multiple_rows(

@@ -32,13 +32,15 @@ class Demo:
 
     api: LocalBotApi
     deliver: Callable[[], Awaitable[int]]
+    files: Path
     codes: dict[str, str] = field(default_factory=dict)
+    saved: list[Path] = field(default_factory=list)
 
-    async def invite(self, role_label: str, uses: str) -> str:
+    async def invite(self, role_label: str, uses: str, tags: str = "locatie:noord") -> str:
         anna = self.api.user(STAFF_ID)
         await anna.command("uitnodigen")
         await anna.press(role_label)
-        await anna.send("locatie:noord")
+        await anna.send(tags)
         await anna.press("30 dagen")
         await anna.press(uses)
         return LINK.search(anna.messages[-1].text).group(1)
@@ -50,6 +52,7 @@ Scene = Callable[[Demo], Awaitable[None]]
 async def staff_makes_invites(demo: Demo) -> None:
     await demo.api.user(STAFF_ID, first_name="Anna (staff)").command("start")
     demo.codes["family"] = await demo.invite("Gezinnen en jongeren", "10 mensen")
+    demo.codes["zuid"] = await demo.invite("Gezinnen en jongeren", "10 mensen", "locatie:zuid")
     demo.codes["council"] = await demo.invite("Raadsleden", "1 persoon")
 
 
@@ -77,8 +80,8 @@ async def families_sign_up(demo: Demo) -> None:
 
 
 async def more_join_quietly(demo: Demo) -> None:
-    for user_id, name in ((2004, "Ahmed"), (2005, "Lisa"), (2006, "Daan")):
-        await join_in_dutch(demo.api.user(user_id, first_name=name), demo.codes["family"])
+    for user_id, name in ((2004, "Ahmed"), (2005, "Lisa"), (2006, "Daan"), (2007, "Mila")):
+        await join_in_dutch(demo.api.user(user_id, first_name=name), demo.codes["zuid"])
     fatima = demo.api.user(COUNCIL_ID, first_name="Fatima (council)")
     await join_in_dutch(fatima, demo.codes["council"])
 
@@ -110,6 +113,7 @@ ANSWERS = {
     2004: ("Gaat wel", "7", "Meer uitleg over wat er gaat gebeuren."),
     2005: ("Goed", "8", None),
     2006: ("Gaat wel", "9", "Dezelfde hulpverlener houden."),
+    2007: ("Gaat wel", "7", "Een vaste contactpersoon."),
 }
 
 
@@ -148,22 +152,49 @@ async def families_look_around(demo: Demo) -> None:
     await sanne.press("Ja, wis alles")
 
 
+async def staff_pull_the_numbers(demo: Demo) -> None:
+    anna = demo.api.user(STAFF_ID)
+    await anna.command("uitslag")
+    await anna.press("Het eerste gesprek")
+    await anna.press("Per locatie")
+    await anna.command("deelname")
+    await anna.command("grafiek")
+    await anna.press("Het eerste gesprek")
+    chart = next(message for message in anna.messages if message.kind == "photo")
+    await anna.command("exporteer")
+    await anna.press("Het eerste gesprek")
+    export = anna.messages[-1]
+    for message in (chart, export):
+        assert message.file is not None and message.filename is not None
+        path = demo.files / message.filename
+        await asyncio.to_thread(path.write_bytes, message.file)
+        demo.saved.append(path)
+
+
 SCENES: tuple[tuple[str | None, Scene], ...] = (
     ("A staff member makes invite links", staff_makes_invites),
     ("Families sign up (Dutch, English with a guardian, and one who says no)", families_sign_up),
     (None, more_join_quietly),
     ("A council member writes a poll and sends it", council_writes_a_poll),
-    ("Five families answer", families_answer),
+    ("Six families answer", families_answer),
     (
         "The council closes the poll, sees the results, and tells everyone what it did",
         council_closes_and_follows_up,
     ),
     ("Families look around: stray text, privacy, pause, forget", families_look_around),
+    (
+        "Staff pull the numbers: results, per location, participation, a chart, an export",
+        staff_pull_the_numbers,
+    ),
 )
 
 
-async def run_demo(*, out: Callable[[str], None] = print) -> int:
-    """Play every scene against the real bot and print what everyone saw."""
+async def run_demo(
+    *, out: Callable[[str], None] = print, files: Path = Path("achterban-demo")
+) -> int:
+    """Play every scene against the real bot and print what everyone saw; the chart and the
+    export the staff member downloads are saved in `files`."""
+    await asyncio.to_thread(files.mkdir, parents=True, exist_ok=True)
     for name in ("", "telegram"):  # the transcript is the output; only problems are logged
         logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="achterban-demo-") as folder:
@@ -172,19 +203,21 @@ async def run_demo(*, out: Callable[[str], None] = print) -> int:
             async with running(settings) as app:
                 stop = asyncio.Event()
                 polling = asyncio.create_task(poll_until(app, stop, long_poll=1))
-                demo = Demo(api=api, deliver=app.bot_data[SERVICES].outbox.drain)
+                outbox = app.bot_data[SERVICES].outbox
+                demo = Demo(api=api, deliver=outbox.drain, files=files)
                 try:
                     for title, scene in SCENES:
                         start = len(api.transcript)
                         await scene(demo)
                         if title is None:
-                            out("\n(three more families and a council member join the same way)")
+                            out("\n(four more families and a council member join the same way)")
                             continue
                         out(f"\n=== {title} ===\n")
                         out(render_transcript(api.transcript[start:], _names(api)))
                 finally:
                     stop.set()
                     await polling
+    out("\nSaved what the staff member downloaded: " + ", ".join(map(str, demo.saved)))
     out("\nThat was the real bot, talking to a simulated Telegram. Run it for real with a token:")
     out("see README.md.")
     return 0
