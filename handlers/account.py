@@ -12,13 +12,17 @@ from bot import menus
 from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
+from bot.questions import describe
+from bot.results import split_long
 from bot.texts import LANGUAGES, Html, Texts, texts_for
 from handlers.ui import replace, reply, stale_button
-from storage import people
+from storage import answers, people, polls
 from storage.forget import forget_person
-from storage.models import AgeBand, MembershipStatus
+from storage.models import AgeBand, MembershipStatus, Person
+from storage.pseudonyms import pseudonym
 
 LANGUAGE_PREFIX = "lang"
+MAX_OWN_POLLS = 10
 FORGET_PREFIX = "fg"
 ACTIVE, PAUSED, STOPPED = MembershipStatus.active, MembershipStatus.paused, MembershipStatus.stopped
 
@@ -47,16 +51,45 @@ async def show_privacy(update: Update, ctx: Ctx) -> None:
     )
     consented = person.consented_at.astimezone(ZoneInfo(ctx.settings.timezone))
     age = "account.age_under16" if person.age_band is AgeBand.under16 else "account.age_16plus"
-    await reply(
-        update,
-        t(
-            "account.privacy",
-            language=t("account.language_name"),
-            age=t(age),
-            consented=consented.strftime("%d-%m-%Y"),
-            memberships=memberships or "-",
-        ),
+    stored = t(
+        "account.privacy",
+        language=t("account.language_name"),
+        age=t(age),
+        consented=consented.strftime("%d-%m-%Y"),
+        memberships=memberships or "-",
     )
+    for part in split_long(f"{stored}\n\n{await _own_answers(ctx, person)}"):
+        await reply(update, part)
+
+
+async def _own_answers(ctx: Ctx, person: Person) -> str:
+    """The person's own answers to the newest polls, found with their keyed pseudonym."""
+    key, telegram_id = ctx.settings.pseudonym_key, person.telegram_id
+    council_ids = [council.id for _, council in ctx.profile.memberships]
+    lines = [ctx.t("account.own_answers")]
+    async with ctx.db.read() as session:
+        found = await answers.own_respondents(
+            session,
+            council_ids=council_ids,
+            pseudonym_of=lambda poll_id: pseudonym(key, poll_id=poll_id, telegram_id=telegram_id),
+            limit=MAX_OWN_POLLS,
+        )
+        for poll_id, respondent_id in found:
+            view = await polls.load_poll(session, poll_id=poll_id)
+            given = await answers.answers_of(session, respondent_id=respondent_id)
+            lines.append(ctx.t("account.own_poll", title=view.poll.title))
+            lines += [
+                ctx.t(
+                    "account.own_answer",
+                    question=question.question.text,
+                    answer=Html(describe(ctx.t, question, given[question.id])),
+                )
+                for question in view.questions
+                if question.id in given
+            ]
+    if not found:
+        lines.append(ctx.t("account.own_none"))
+    return "\n".join(lines)
 
 
 def _tag_note(t: Texts, tags: list[str]) -> str:

@@ -6,6 +6,7 @@ code above does. Recording an answer replaces that respondent's rows for the que
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -126,3 +127,25 @@ async def answer_rows(session: AsyncSession, *, poll_id: int) -> list[AnswerRow]
         .where(Question.poll_id == poll_id, Answer.skipped.is_(False))
     )
     return [AnswerRow(*row) for row in rows]
+
+
+async def own_respondents(
+    session: AsyncSession, *, council_ids: list[int], pseudonym_of: Callable[[int], str], limit: int
+) -> list[tuple[int, int]]:
+    """(poll id, respondent id) of the newest polls of these councils that this person answered;
+    `pseudonym_of(poll_id)` is their keyed pseudonym in a poll."""
+    poll_ids = list(
+        await session.scalars(
+            select(Poll.id).where(Poll.council_id.in_(council_ids)).order_by(Poll.id.desc())
+        )
+    )
+    wanted = [pseudonym_of(poll_id) for poll_id in poll_ids]
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.execute(
+            select(Respondent.poll_id, Respondent.id).where(
+                Respondent.pseudonym.in_(wanted[start : start + 500])
+            )
+        )
+        found.update(dict(rows.all()))
+    return [(poll_id, found[poll_id]) for poll_id in poll_ids if poll_id in found][:limit]

@@ -215,3 +215,30 @@ def _my_chat_member(user_id: int, status: str) -> dict:
             },
         }
     }
+
+
+async def test_privacy_shows_only_my_own_answers(api: LocalBotApi, bot: RunningBot) -> None:
+    from tests.builders import open_poll_now
+
+    me, other = await joined(api, bot, 20), await joined(api, bot, 21)
+    questions = [
+        {"kind": "single", "text": "Hoe was het?", "options": ["Goed", "Slecht"]},
+        {"kind": "open_text", "text": "Wat wil je kwijt?"},
+    ]
+    await open_poll_now(bot.db, questions=questions, title="Het gesprek")
+    await bot.deliver()
+    await me.press("Goed")
+    await me.send("Meer <b>uitleg</b> graag")
+    await other.press("Slecht")
+
+    await me.command("gegevens")
+
+    mine = me.last.text
+    assert "Wat we over je bewaren" in mine and "Jouw antwoorden (alleen jij ziet ze)" in mine
+    assert "Het gesprek" in mine
+    assert "• Hoe was het? ✓ Jouw antwoord: Goed" in mine
+    assert "• Wat wil je kwijt? ✓ Jouw antwoord: «Meer <b>uitleg</b> graag»" in mine
+    assert "Slecht" not in mine
+    await other.command("gegevens")
+    assert "• Hoe was het? ✓ Jouw antwoord: Slecht" in other.last.text
+    assert "Goed" not in other.last.text and "uitleg" not in other.last.text
