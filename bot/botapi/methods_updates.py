@@ -55,7 +55,7 @@ async def get_updates(api: LocalBotApi, p: Params) -> object:
         seconds = float(timeout) if isinstance(timeout, int | float | str) and timeout else 0.0
         if seconds > 0:
             await api.queue.wait_for_pending(seconds)
-        return api.queue.deliverable(limit)
+        return api.queue.hand_out(limit)
 
 
 def drop_pending_if_asked(api: LocalBotApi, p: Params) -> None:

@@ -128,10 +128,11 @@ class _Person:
             f"no button {label!r} in chat {chat.id}; visible: {button_listing(chat)}"
         )
 
-    async def callback(
+    def queue_callback(
         self, chat: Chat, message: StoredMessage, data: str, label: str
-    ) -> str | None:
-        """Deliver a callback query and return the toast the bot answered with."""
+    ) -> tuple[int, asyncio.Future[str | None]]:
+        """Queue a callback query for the bot without waiting: its update id, and a future
+        that gets the toast when the bot answers it."""
         query_id = f"{self.id}{next(_query_ids):08d}"
         answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._server.state.queries[query_id] = QueryRecord(chat.id, self.id, answer)
@@ -143,7 +144,14 @@ class _Person:
             "message": message.to_dict(),
             "data": data,
         }
-        await self._server.deliver_raw({"callback_query": query})
+        return self._server.queue.put({"callback_query": query}), answer
+
+    async def callback(
+        self, chat: Chat, message: StoredMessage, data: str, label: str
+    ) -> str | None:
+        """Deliver a callback query and return the toast the bot answered with."""
+        update_id, answer = self.queue_callback(chat, message, data, label)
+        await self._server.queue.wait_confirmed(update_id, self._server.wait_timeout)
         timeout = self._server.wait_timeout
         try:
             toast = await asyncio.wait_for(asyncio.shield(answer), timeout)
@@ -175,6 +183,18 @@ class SimUser(_Person):
     async def press(self, label: str) -> str | None:
         """Press an inline button by its text; returns the toast (None without text)."""
         return await self.press_in(self.chat, label)
+
+    def tap_nowait(self, label: str) -> int:
+        """Press a button on the newest bot message that has it, without waiting for the bot
+        (as many people tapping at once); returns the update id."""
+        for message in reversed(bot_messages(self.chat)):
+            for row in inline_buttons(message.reply_markup):
+                for button in row:
+                    if button.text == label and button.callback_data is not None:
+                        return self.queue_callback(self.chat, message, button.callback_data, label)[
+                            0
+                        ]
+        raise AssertionError(f"no button {label!r}; visible: {button_listing(self.chat)}")
 
     async def press_data(self, data: str, message_id: int | None = None) -> str | None:
         """Send a callback query with any (possibly forged) data on a bot message."""

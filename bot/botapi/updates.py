@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 JSON = dict[str, object]
 
@@ -27,6 +27,8 @@ class UpdateQueue:
         self._next_id = 1
         self._confirmations: dict[int, asyncio.Future[None]] = {}
         self._changed = asyncio.Event()
+        self.on_hand_out: Callable[[list[JSON]], None] | None = None
+        """Called with every non-empty batch getUpdates hands out (for crash tests)."""
 
     def put(self, update: JSON) -> int:
         """Queue an update (assigning update_id when missing) and return its id."""
@@ -59,6 +61,13 @@ class UpdateQueue:
                 [update], AssertionError(f"update {update['update_id']} was dropped: {reason}")
             )
         return self.pending[:limit]
+
+    def hand_out(self, limit: int) -> list[JSON]:
+        """What getUpdates returns: the deliverable updates, told to `on_hand_out` first."""
+        batch = self.deliverable(limit)
+        if batch and self.on_hand_out is not None:
+            self.on_hand_out(batch)
+        return batch
 
     def confirm_below(self, offset: int) -> None:
         """getUpdates with this offset: every update with a lower id is confirmed."""

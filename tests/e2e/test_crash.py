@@ -1,5 +1,6 @@
-"""Crash safety with real processes: SIGKILL in the middle of a broadcast, and two worker
-processes sharing one broadcast on PostgreSQL."""
+"""Crash safety with real processes: SIGKILL in the middle of a broadcast, SIGKILL right after
+Telegram handed out a batch of answers, and two worker processes sharing one broadcast on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bot.botapi import LocalBotApi
 from bot.outbox import BATCH
 from storage import councils
 from storage.db import Database
-from storage.models import Delivery, DeliveryStatus
+from storage.models import Answer, Delivery, DeliveryStatus, Respondent
 from tests.builders import COUNCILS, PSEUDONYM_KEY, open_poll_now, populate
 
 ROOT = Path(__file__).parents[2]
@@ -142,6 +143,70 @@ async def test_two_workers_on_postgresql_send_nothing_twice(
     per_chat = sends_per_chat(api)
     assert set(per_chat) == set(ids)
     assert max(per_chat.values()) == 1, "0 duplicates"
+
+
+async def stored_answers(db_url: str) -> tuple[int, int, int]:
+    """Answers, respondents, and the most answers any respondent has."""
+    db = Database(db_url)
+    async with db.read() as session:
+        answers = await session.scalar(select(func.count()).select_from(Answer))
+        respondents = await session.scalar(select(func.count()).select_from(Respondent))
+        per_respondent = (
+            select(func.count().label("n")).select_from(Answer).group_by(Answer.respondent_id)
+        ).subquery()
+        most = await session.scalar(select(func.max(per_respondent.c.n)))
+    await db.dispose()
+    return answers or 0, respondents or 0, most or 0
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05], ids=["at-hand-out", "mid-batch"])
+async def test_sigkill_after_a_batch_of_answers_was_handed_out_loses_none(
+    api: LocalBotApi, db_url: str, tmp_path: Path, delay: float
+) -> None:
+    ids = await prepared(db_url, 40, 9_000_000, api)
+    config = write_config(tmp_path, api, db_url.replace("+asyncpg", ""), rate=300)
+    first = start(config)
+    try:
+        await wait_until(lambda: _at_least(api, len(ids)), within=60, what="every question sent")
+        killed = asyncio.Event()
+
+        def kill_soon(batch: list[dict[str, object]]) -> None:
+            if not killed.is_set() and any("callback_query" in update for update in batch):
+                killed.set()
+                asyncio.get_running_loop().call_later(delay, first.send_signal, signal.SIGKILL)
+
+        api.queue.on_hand_out = kill_soon
+        for telegram_id in ids:  # everyone taps at once: one batch for getUpdates
+            api.user(telegram_id).tap_nowait("Ja")
+        await asyncio.wait_for(killed.wait(), 30)
+    finally:
+        await asyncio.sleep(delay + 0.1)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    api.queue.on_hand_out = None
+    assert len(api.queue.pending) == len(ids), "nothing was confirmed to the server"
+
+    second = start(config)
+    try:
+        await wait_until(
+            lambda: _no_pending(api), within=60, what="the taps handled after the restart"
+        )
+        await wait_until(
+            lambda: _answers_at_least(db_url, len(ids)), within=30, what="every answer stored"
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+
+    assert await stored_answers(db_url) == (len(ids), len(ids), 1), "each answer stored once"
+
+
+async def _no_pending(api: LocalBotApi) -> bool:
+    return not api.queue.pending
+
+
+async def _answers_at_least(db_url: str, count: int) -> bool:
+    return (await stored_answers(db_url))[0] >= count
 
 
 async def _at_least(api: LocalBotApi, count: int) -> bool:
