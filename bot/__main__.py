@@ -17,7 +17,7 @@ EXIT_CONFIG = 2
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `achterban` console script."""
     args = _parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    configure_logging(args.verbose)
     try:
         return _dispatch(args)
     except ConfigError as error:
@@ -142,7 +142,7 @@ def explain_failure(error: Exception) -> tuple[str, bool]:
     return f"stopped by {type(error).__name__}: {first_line}", False
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
