@@ -9,6 +9,7 @@ from bot.texts import Texts, texts_for
 from storage import polls, tallies
 from storage.db import Database
 from storage.polls import PollView
+from storage.retention import summary_tallies
 from storage.tallies import QuestionTally
 
 
@@ -36,10 +37,16 @@ class Report:
             for question in self.view.questions
         ]
 
+    @property
+    def purged(self) -> bool:
+        """True when the answers were deleted after the retention period (counts stay)."""
+        return self.view.poll.purged_at is not None
+
     def text(self, t: Texts) -> str:
-        return poll_results(
+        text = poll_results(
             t, self.view, self.tallies, asked=self.asked, answered=self.answered, k=self.k
         )
+        return f"{text}\n\n{t('results.purged')}" if self.purged else text
 
 
 async def load_report(db: Database, *, poll_id: int) -> Report | None:
@@ -47,6 +54,14 @@ async def load_report(db: Database, *, poll_id: int) -> Report | None:
         view = await polls.load_poll(session, poll_id=poll_id)
         if view is None:
             return None
+        summary = view.poll.summary
+        if summary is not None:  # the answers were deleted after the retention period
+            return Report(
+                view=view,
+                tallies=summary_tallies(summary),
+                asked=summary["asked"],
+                answered=summary["respondents"],
+            )
         return Report(
             view=view,
             tallies=await tallies.tally_poll(session, poll_id=poll_id),

@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.closing import close_due_polls, open_due_polls
 from bot.context import Ctx
 from bot.rounds import run_schedules, send_reminders
-from storage import drafts
+from storage import drafts, retention
 from storage.db import Database
 from storage.models import utcnow
 
@@ -29,12 +29,21 @@ async def clean_up(db: Database, *, now: datetime) -> int:
         return await drafts.drop_expired_drafts(session, now=now)
 
 
+async def delete_old_answers(db: Database, *, now: datetime, days: int) -> int:
+    """The retention period: answers of polls closed more than `days` ago go; counts stay."""
+    async with db.begin() as session:
+        return await retention.purge_due(session, now=now, days=days)
+
+
 async def _clean_up_job(ctx: Ctx) -> None:
     if not await ctx.services.leadership.held():
         return
     removed = await clean_up(ctx.db, now=utcnow())
     if removed:
         log.info("removed %d expired drafts", removed)
+    purged = await delete_old_answers(ctx.db, now=utcnow(), days=ctx.settings.retention_days)
+    if purged:
+        log.info("deleted the answers of %d polls after the retention period", purged)
 
 
 async def _polls_job(ctx: Ctx) -> None:

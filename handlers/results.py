@@ -111,6 +111,9 @@ async def show_breakdown(update: Update, ctx: Ctx, poll: Poll, kind: str) -> Non
     report = await _closed_report(update, ctx, poll)
     if report is None:
         return
+    if report.purged:
+        await reply(update, ctx.t("results.purged_no_split"))
+        return
     async with ctx.db.read() as session:
         kinds = await segments.tag_kinds(session, poll_id=poll.id)
         split = (
@@ -171,8 +174,9 @@ async def export_answers(update: Update, ctx: Ctx, poll: Poll) -> None:
     report = await _closed_report(update, ctx, poll)
     if report is None:
         return
-    if not report.enough:
-        await reply(update, ctx.t("results.not_enough", k=report.k))
+    if not report.enough or report.purged:
+        key = "results.purged_no_answers" if report.purged else "results.not_enough"
+        await reply(update, ctx.t(key, k=report.k))
         return
     async with ctx.db.read() as session:
         rows = await answer_rows(session, poll_id=poll.id)
@@ -196,7 +200,7 @@ async def _send_csv(update: Update, ctx: Ctx, report: Report, data: bytes, what:
     staff = await own_poll(ctx, str(poll.id), Role.staff) is not None
     more = (
         keyboard([(ctx.t("export.answers_button"), callback_data(PREFIX, "a", poll.id))])
-        if what == "table" and staff and report.enough
+        if what == "table" and staff and report.enough and not report.purged
         else None
     )
     await update.effective_chat.send_document(

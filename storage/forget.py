@@ -9,7 +9,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.drafts import drop_drafts
-from storage.models import Answer, ConversationState, Person, Poll, Respondent
+from storage.models import (
+    Answer,
+    ConversationState,
+    Delivery,
+    DeliveryStatus,
+    Person,
+    Poll,
+    Respondent,
+    Round,
+)
 from storage.pseudonyms import pseudonym
 
 
@@ -37,6 +46,12 @@ async def forget_person(session: AsyncSession, *, person: Person, pseudonym_key:
                 .where(Respondent.id == respondent_id)
                 .values(pseudonym=f"gone-{secrets.token_hex(24)}", person_id=None)
             )
+    reached = select(Delivery.round_id).where(
+        Delivery.person_id == person.id, Delivery.status == DeliveryStatus.sent
+    )
+    await session.execute(
+        update(Round).where(Round.id.in_(reached)).values(forgotten=Round.forgotten + 1)
+    )
     await drop_drafts(session, telegram_id=person.telegram_id)
     await session.execute(
         delete(ConversationState).where(ConversationState.telegram_id == person.telegram_id)

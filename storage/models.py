@@ -12,17 +12,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    ForeignKey,
-    Index,
-    MetaData,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -206,6 +198,10 @@ class Poll(SQLModel, table=True):
     closed_at: datetime | None = None
     schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")
     reminder_hours: int | None = Field(default=24, ge=1, le=24 * 14)
+    purged_at: datetime | None = None
+    """When the answers were deleted (the retention period after closing); counts stay."""
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The counts kept when the answers were deleted (see storage/retention.py)."""
     created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -254,6 +250,9 @@ class Round(SQLModel, table=True):
     kind: RoundKind = Field(sa_column=_enum(RoundKind))
     followup_id: int | None = Field(default=None, foreign_key="followup.id", ondelete="CASCADE")
     total: int = 0
+    forgotten: int = 0
+    """Recipients who were sent this round and later used /forget (their outbox rows are
+    gone); still counted as reached, so a response rate never tops 100%."""
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     progress_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -317,8 +316,8 @@ class Answer(SQLModel, table=True):
         Index(
             "ix_answer_question_text",
             "question_id",
-            sqlite_where=text("text IS NOT NULL"),
-            postgresql_where=text("text IS NOT NULL"),
+            sqlite_where=sql_text("text IS NOT NULL"),
+            postgresql_where=sql_text("text IS NOT NULL"),
         ),
     )
     id: int = Field(default_factory=random_id, sa_column=_random_key())

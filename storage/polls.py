@@ -221,19 +221,42 @@ def asked(poll_id: int) -> Any:
 
 
 async def asked_count(session: AsyncSession, *, poll_id: int) -> int:
-    """How many people received the poll's questions."""
-    return (
-        await session.scalar(
-            select(func.count(Delivery.id))
-            .join(Round, Round.id == Delivery.round_id)
-            .where(
-                Round.poll_id == poll_id,
-                Round.kind == RoundKind.questions,
-                Delivery.status == DeliveryStatus.sent,
+    """How many people received the poll's questions (also those who later used /forget)."""
+    return (await asked_counts(session, poll_ids=[poll_id])).get(poll_id, 0)
+
+
+async def asked_counts(session: AsyncSession, *, poll_ids: list[int]) -> dict[int, int]:
+    """Per poll: how many received its questions, counting those who later used /forget."""
+    rounds = select(Round.id).where(Round.poll_id.in_(poll_ids), Round.kind == RoundKind.questions)
+    sent = dict(
+        (
+            await session.execute(
+                select(Round.poll_id, func.count(Delivery.id))
+                .join(Delivery, Delivery.round_id == Round.id)
+                .where(Round.id.in_(rounds), Delivery.status == DeliveryStatus.sent)
+                .group_by(Round.poll_id)
             )
-        )
-        or 0
+        ).all()
     )
+    forgotten = dict(
+        (
+            await session.execute(
+                select(Round.poll_id, func.sum(Round.forgotten))
+                .where(Round.id.in_(rounds))
+                .group_by(Round.poll_id)
+            )
+        ).all()
+    )
+    counted = {
+        poll_id: sent.get(poll_id, 0) + (forgotten.get(poll_id) or 0)
+        for poll_id in set(sent) | set(forgotten)
+    }
+    purged = await session.execute(
+        select(Poll.id, Poll.summary).where(Poll.id.in_(poll_ids), Poll.purged_at.is_not(None))
+    )
+    for poll_id, summary in purged:  # the outbox rows went after the retention period
+        counted[poll_id] = summary["asked"]
+    return counted
 
 
 async def was_asked(session: AsyncSession, *, poll_id: int, person_id: int) -> bool:
@@ -265,20 +288,7 @@ async def polls_of(
         )
     ).all()
     ids = [poll.id for poll, _ in rows]
-    asked_counts = dict(
-        (
-            await session.execute(
-                select(Round.poll_id, func.count(Delivery.id))
-                .join(Delivery, Delivery.round_id == Round.id)
-                .where(
-                    Round.poll_id.in_(ids),
-                    Round.kind == RoundKind.questions,
-                    Delivery.status == DeliveryStatus.sent,
-                )
-                .group_by(Round.poll_id)
-            )
-        ).all()
-    )
+    asked = await asked_counts(session, poll_ids=ids)
     answered = dict(
         (
             await session.execute(
@@ -288,6 +298,9 @@ async def polls_of(
             )
         ).all()
     )
+    for poll, _ in rows:  # answers deleted after the retention period: their counts stay
+        if poll.summary is not None:
+            answered[poll.id] = poll.summary["respondents"]
     followups = dict(
         (
             await session.execute(
@@ -301,7 +314,7 @@ async def polls_of(
         PollLine(
             poll,
             council,
-            asked_counts.get(poll.id, 0),
+            asked.get(poll.id, 0),
             answered.get(poll.id, 0),
             followups.get(poll.id, 0),
         )
