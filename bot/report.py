@@ -9,7 +9,6 @@ from bot.texts import Texts, texts_for
 from storage import polls, tallies
 from storage.db import Database
 from storage.polls import PollView
-from storage.retention import summary_tallies
 from storage.tallies import QuestionTally
 
 
@@ -55,10 +54,11 @@ async def load_report(db: Database, *, poll_id: int) -> Report | None:
         if view is None:
             return None
         summary = view.poll.summary
-        if summary is not None:  # the answers were deleted after the retention period
+        if summary is not None:  # closed: its counts were kept then (and outlive the answers)
+            texts = await tallies.open_texts(session, poll_id=poll_id)
             return Report(
                 view=view,
-                tallies=summary_tallies(summary),
+                tallies=tallies.from_summary(summary["questions"], texts),
                 asked=summary["asked"],
                 answered=summary["respondents"],
             )

@@ -193,34 +193,49 @@ ACTIONS = {
 async def _store(update: Update, ctx: Ctx, asked: Asked, choices: list[Choice]) -> None:
     """Store the answer in one transaction; then show it and, if it was new, ask the next."""
     poll, question, person = asked.view.poll, asked.question, asked.person
+    first, upcoming, rows, keep = False, None, None, False
     async with ctx.db.begin() as session:
-        respondent = await answers.respondent_for(
-            session, poll=poll, pseudonym=asked.pseudonym, person_id=person.id
-        )
-        before = (await answers.answers_of(session, respondent_id=respondent.id)).get(question.id)
-        same = before is not None and [_as_choice(row) for row in before] == choices
-        keep = before is not None and (same or not poll.allow_change)
-        first, upcoming, rows = False, None, before
-        if not keep:
-            first = await answers.record(
-                session, respondent_id=respondent.id, question_id=question.id, choices=choices
+        still_open = await answers.still_open(session, poll_id=poll.id)
+        if still_open:
+            respondent = await answers.respondent_for(
+                session, poll=poll, pseudonym=asked.pseudonym, person_id=person.id
             )
-            rows = (await answers.answers_of(session, respondent_id=respondent.id))[question.id]
-            await forget_open_answer(
-                session, telegram_id=person.telegram_id, question_id=question.id
+            before = (await answers.answers_of(session, respondent_id=respondent.id)).get(
+                question.id
             )
-        if first:
-            upcoming = await next_question(
-                session,
-                ctx.t,
-                view=asked.view,
-                pseudonym=asked.pseudonym,
-                telegram_id=person.telegram_id,
-            )
+            same = before is not None and [_as_choice(row) for row in before] == choices
+            keep = before is not None and (same or not poll.allow_change)
+            rows = before
+            if not keep:
+                first = await answers.record(
+                    session, respondent_id=respondent.id, question_id=question.id, choices=choices
+                )
+                rows = (await answers.answers_of(session, respondent_id=respondent.id))[question.id]
+                await forget_open_answer(
+                    session, telegram_id=person.telegram_id, question_id=question.id
+                )
+            if first:
+                upcoming = await next_question(
+                    session,
+                    ctx.t,
+                    view=asked.view,
+                    pseudonym=asked.pseudonym,
+                    telegram_id=person.telegram_id,
+                )
+    if not still_open:  # closed between the tap and now
+        await _closed(update, ctx)
+        return
     await _show_answer(update, ctx, asked, rows, saved=not keep)
     if first:
         text, markup = upcoming or (ctx.t("poll.thanks", closes=closes_on(asked.view)), None)
         await update.effective_chat.send_message(text, reply_markup=markup)
+
+
+async def _closed(update: Update, ctx: Ctx) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(ctx.t("poll.closed"))
+    else:
+        await reply(update, ctx.t("poll.closed"))
 
 
 async def _show_answer(
@@ -248,10 +263,7 @@ async def _checked(update: Update, ctx: Ctx, question_id: str) -> Asked | None:
         await stale_button(update, ctx)
         return None
     if view.poll.status is not PollStatus.open:
-        if update.callback_query:
-            await update.callback_query.answer(ctx.t("poll.closed"))
-        else:
-            await reply(update, ctx.t("poll.closed"))
+        await _closed(update, ctx)
         return None
     key = pseudonym(
         ctx.settings.pseudonym_key, poll_id=view.poll.id, telegram_id=person.telegram_id

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, literal, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import tallies
 from storage.models import (
     Council,
     Delivery,
@@ -337,13 +338,31 @@ async def polls_with_status(
 
 
 async def close_poll(session: AsyncSession, *, poll_id: int, now: datetime) -> bool:
-    """Close an open (or scheduled) poll; False when it was already closed."""
+    """Close an open (or scheduled) poll and keep its counts; False when it was already closed.
+
+    Answers check, in their own transaction, that the poll is still open (with a shared lock),
+    so the counts taken here are final."""
     result = await session.execute(
         update(Poll)
         .where(Poll.id == poll_id, Poll.status.in_([PollStatus.open, PollStatus.scheduled]))
         .values(status=PollStatus.closed, closed_at=now)
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return False
+    poll = await session.get(Poll, poll_id)
+    await summarize(session, poll=poll)
+    return True
+
+
+async def summarize(session: AsyncSession, *, poll: Poll) -> None:
+    """Keep the poll's counts with it: results of a closed poll read them (fast, whatever
+    its size), and they stay when the answers are deleted after the retention period."""
+    counts = await tallies.tally_poll(session, poll_id=poll.id)
+    poll.summary = {
+        "asked": await asked_count(session, poll_id=poll.id),
+        "respondents": await tallies.respondents(session, poll_id=poll.id),
+        "questions": tallies.to_summary(counts),
+    }
 
 
 async def polls_to_open(session: AsyncSession, *, now: datetime) -> list[Poll]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import false, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -100,3 +101,47 @@ async def _answered(session: AsyncSession, question_id: int) -> int:
         .subquery()
     )
     return await session.scalar(select(func.count()).select_from(people)) or 0
+
+
+async def open_texts(session: AsyncSession, *, poll_id: int) -> dict[int, list[str]]:
+    """The open answers per question id (skips left out)."""
+    found: defaultdict[int, list[str]] = defaultdict(list)
+    rows = await session.execute(
+        select(Answer.question_id, Answer.text)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Question.poll_id == poll_id, Answer.text.is_not(None), Answer.skipped == false())
+    )
+    for question_id, text in rows:
+        found[question_id].append(text)
+    return dict(found)
+
+
+def to_summary(counts: dict[int, QuestionTally]) -> dict[str, Any]:
+    """The counts (not the open texts) as JSON, to keep with a closed poll."""
+    return {
+        str(question_id): {
+            "answered": tally.answered,
+            "counts": {str(key): n for key, n in tally.counts.items()},
+            "ranks": {
+                str(option_id): {str(rank): n for rank, n in by_rank.items()}
+                for option_id, by_rank in tally.ranks.items()
+            },
+        }
+        for question_id, tally in counts.items()
+    }
+
+
+def from_summary(kept: dict[str, Any], texts: dict[int, list[str]]) -> dict[int, QuestionTally]:
+    """The counts kept by `to_summary`, with the open texts that still exist."""
+    found = {}
+    for question_id, entry in kept.items():
+        ranks: defaultdict[int, dict[int, int]] = defaultdict(dict)
+        for option_id, by_rank in entry["ranks"].items():
+            ranks[int(option_id)] = {int(rank): n for rank, n in by_rank.items()}
+        found[int(question_id)] = QuestionTally(
+            answered=entry["answered"],
+            counts={int(key): n for key, n in entry["counts"].items()},
+            ranks=ranks,
+            texts=texts.get(int(question_id), []),
+        )
+    return found
