@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, distinct, func, literal, select
+from sqlalchemy import case, distinct, false, func, literal, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Answer, Question, Respondent, RespondentTag
@@ -66,7 +66,7 @@ async def tally_by_segment(
         select()
         .select_from(Answer)
         .outerjoin(tagged, tagged.c.respondent_id == Answer.respondent_id)
-        .where(Answer.question_id.in_(in_poll), Answer.skipped.is_(False))
+        .where(Answer.question_id.in_(in_poll), Answer.skipped == false())
     )
     tallies: defaultdict[int, SegmentTally] = defaultdict(SegmentTally)
     answered = await session.execute(
@@ -79,13 +79,13 @@ async def tally_by_segment(
     grouped = await session.execute(
         answers.add_columns(
             Answer.question_id, Answer.option_id, Answer.value, Answer.slot, segment, func.count()
-        )
-        .where(Answer.text.is_(None))
-        .group_by(Answer.question_id, Answer.option_id, Answer.value, Answer.slot, segment)
-    )
+        ).group_by(Answer.question_id, Answer.option_id, Answer.value, Answer.slot, segment)
+    )  # open texts are counted too (filtering them would read table rows): they have no key
     for question_id, option_id, value, slot, where, count in grouped:
         tally = tallies[question_id]
         key = option_id if option_id is not None else value
+        if key is None:
+            continue
         tally.counts[(key, where)] = tally.counts.get((key, where), 0) + count
         if option_id is not None and slot == 1:
             tally.firsts[(option_id, where)] = count
