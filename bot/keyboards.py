@@ -8,6 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 MAX_CALLBACK_BYTES = 64
 MAX_LABEL = 40
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER column holds (on PostgreSQL)."""
 
 
 def callback_data(*parts: object) -> str:
@@ -24,6 +26,14 @@ def split_data(data: str | None, prefix: str, size: int) -> list[str] | None:
     if len(parts) != size + 1 or parts[0] != prefix:
         return None
     return parts[1:]
+
+
+def plain_number(text: str) -> int | None:
+    """`text` as an id when it is plain ASCII digits up to MAX_ID; None otherwise (str.isdigit
+    also takes "²" or "٣", and 25 nines, which int() or the database then refuse)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
+        return None
+    return int(text) if int(text) <= MAX_ID else None
 
 
 def keyboard(

@@ -21,6 +21,11 @@ from telegram.ext import Application
 log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 30
 MAX_BACKOFF = 30.0
+READ_MARGIN = 5.0  # python-telegram-bot's own read timeout on top of the long poll
+GET_UPDATES = "getupdates"
+"""Method names are case-insensitive in the Bot API; this spelling gets the raw batch through
+`do_api_request` without its warning that `bot.get_updates` exists (which we avoid, see
+`readable`)."""
 
 
 async def poll_until(
@@ -30,7 +35,7 @@ async def poll_until(
     long_poll: int = LONG_POLL_SECONDS,
 ) -> None:
     """Fetch, handle and confirm updates until `stop` is set."""
-    offset, backoff = 0, 1.0
+    offset, confirmed, backoff = 0, 0, 1.0
     while not stop.is_set():
         try:
             updates = await _fetch_or_stop(app, stop, offset=offset, long_poll=long_poll)
@@ -46,13 +51,29 @@ async def poll_until(
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
-        backoff = 1.0
+        backoff, confirmed = 1.0, offset  # that getUpdates carried the offset to Telegram
         if updates:
-            await handle_batch(app, updates)
-            offset = updates[-1].update_id + 1
-    if offset:
+            await handle_batch(app, readable(app, updates))
+            offset = max(offset, *(_update_id(data) + 1 for data in updates))
+    if offset > confirmed:  # stopped right after a batch: confirm it. (A stop during a long
+        # poll needs no call, as that poll carried the offset; one would wait behind it.)
         with suppress(TelegramError):
-            await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+            await _get_updates(app, offset=offset, long_poll=0, limit=1)
+
+
+def readable(app: Application[Any, Any, Any, Any, Any, Any], batch: Sequence[Any]) -> list[Update]:
+    """The updates of a raw batch that python-telegram-bot can read. One it cannot read (a
+    field it does not know yet, or a broken update) is logged by id and error type, never its
+    text, and skipped; `bot.get_updates` would fail the whole batch, every time, and stop us."""
+    updates = []
+    for data in batch:
+        try:
+            updates.append(Update.de_json(data, app.bot))
+        except Exception as error:
+            log.warning(
+                "update %s is unreadable (%s); skipped", _update_id(data), type(error).__name__
+            )
+    return updates
 
 
 async def handle_batch(
@@ -81,10 +102,8 @@ async def _fetch_or_stop(
     *,
     offset: int,
     long_poll: int,
-) -> tuple[Update, ...]:
-    fetch = asyncio.ensure_future(
-        app.bot.get_updates(offset=offset, timeout=long_poll, allowed_updates=Update.ALL_TYPES)
-    )
+) -> list[Any]:
+    fetch = asyncio.ensure_future(_get_updates(app, offset=offset, long_poll=long_poll))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
@@ -92,8 +111,29 @@ async def _fetch_or_stop(
         fetch.cancel()
         with suppress(asyncio.CancelledError, TelegramError):
             await fetch
-        return ()
-    return fetch.result()
+        return []
+    return list(fetch.result() or [])
+
+
+async def _get_updates(
+    app: Application[Any, Any, Any, Any, Any, Any], *, offset: int, long_poll: int, limit: int = 100
+) -> Any:
+    """getUpdates, unparsed (see `readable`)."""
+    return await app.bot.do_api_request(
+        GET_UPDATES,
+        api_kwargs={
+            "offset": offset,
+            "timeout": long_poll,
+            "limit": limit,
+            "allowed_updates": list(Update.ALL_TYPES),
+        },
+        read_timeout=long_poll + READ_MARGIN,
+    )
+
+
+def _update_id(data: Any) -> int:
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    return update_id if isinstance(update_id, int) else -1
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

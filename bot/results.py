@@ -240,10 +240,20 @@ def split_long(text: str, limit: int = 4096) -> list[str]:
             parts.append(current)
         while len(block) > limit:
             cut = block.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
+            cut = cut if cut > 0 else _cut_outside_markup(block, limit)
             parts.append(block[:cut])
             block = block[cut:].lstrip("\n")
         current = block
     if current:
         parts.append(current)
     return parts
+
+
+def _cut_outside_markup(text: str, limit: int) -> int:
+    """Where to cut a line longer than `limit`: at `limit`, or before a tag or an entity
+    (`<b>`, `&amp;`) that would be cut in two, which Telegram would refuse."""
+    start = max(text.rfind("<", 0, limit), text.rfind("&", 0, limit))
+    end = ">" if start >= 0 and text[start] == "<" else ";"
+    if start > 0 and text.find(end, start, limit) == -1:
+        return start
+    return limit

@@ -28,7 +28,7 @@ from bot.questions import (
     asking,
     closes_on,
 )
-from handlers.ui import on_text, reply, stale_button
+from handlers.ui import acknowledge, on_text, reply, stale_button
 from storage import answers, drafts, polls
 from storage.answers import Choice
 from storage.models import Draft, Person, PollStatus, QuestionKind
@@ -246,7 +246,7 @@ async def _show_answer(
     if query is None:
         await reply(update, ctx.t("poll.open_saved") + "\n\n" + text, markup)
         return
-    await query.answer(ctx.t("poll.saved" if saved else "poll.already_saved"))
+    await acknowledge(query, ctx.t("poll.saved" if saved else "poll.already_saved"))
     await _quietly(query.edit_message_text(text, reply_markup=markup))
 
 

@@ -1,19 +1,81 @@
-"""Runs before every feature: who is this user, and may the update go on?"""
+"""Runs before every feature: an update only once, not too many per person, who is this user,
+and may the update go on?
+
+Flood control: each person may have FLOOD_LIMIT updates handled per FLOOD_WINDOW seconds
+(40 a minute: the fastest real flows, every command in a row or a 5-question poll written
+with mistakes, take about 30 updates, and people are slower than tests). Beyond that their
+updates are dropped before any database work; they get one friendly notice per window, then
+silence, so a flood costs the bot at most about 41 messages a minute to that chat and nothing
+for everyone else. A group chat gets the pointer to a private chat at most once per window.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from telegram import Chat, Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import Ctx
-from handlers.ui import reply
+from bot.keyboards import plain_number
+from bot.throttle import Seen, Throttle
+from handlers.ui import reply, stale_button
 from storage.people import load_profile
+
+FLOOD_LIMIT = 40
+FLOOD_WINDOW = 60.0
+SEEN_UPDATES = 10_000
+FLOOD = "gate_flood"
+NOTICES = "gate_notices"
+POINTERS = "gate_group_pointers"
+SEEN = "gate_seen"
 
 
 async def identify(update: Update, ctx: Ctx) -> None:
-    """Load the user's profile and language; answer group chats with a pointer to a private one."""
+    """Drop repeats and floods; load the user's profile and language; refuse button data with
+    odd numbers; answer edits, and group chats with a pointer to a private one."""
+    if not ctx.bot_data[SEEN].first_time(update.update_id) or await _flooding(update, ctx):
+        raise ApplicationHandlerStop  # a repeated delivery, or one update too many
+    await _load_profile(update, ctx)
+    if update.callback_query and _odd_numbers(update.callback_query.data):
+        await stale_button(update, ctx)
+        raise ApplicationHandlerStop
+    if update.edited_message and update.effective_chat.type == Chat.PRIVATE:
+        await reply(update, ctx.t("fallback.edited"))  # an edit is never run as a new command
+        raise ApplicationHandlerStop
+    chat = update.effective_chat
+    if chat is not None and chat.type != Chat.PRIVATE:
+        pointer = update.effective_message and not update.edited_message
+        if pointer and chat.type != Chat.CHANNEL and _admitted(ctx, POINTERS, chat.id):
+            await reply(update, ctx.t("common.private_only", bot=ctx.bot.username))
+        raise ApplicationHandlerStop
+
+
+async def _flooding(update: Update, ctx: Ctx) -> bool:
+    """True when this person is over the limit (telling them once per window)."""
+    user = update.effective_user
+    if user is None or _admitted(ctx, FLOOD, user.id):
+        return False
+    chat = update.effective_chat
+    if chat is not None and chat.type == Chat.PRIVATE and _admitted(ctx, NOTICES, user.id):
+        await _load_profile(update, ctx)
+        await reply(update, ctx.t("common.too_many"))
+    return True
+
+
+def _odd_numbers(data: str | None) -> bool:
+    """True when a part of the button data passes for a number (str.isdigit) without being a
+    plain id (see `plain_number`), like "²" or 25 nines: no button of ours makes one, and
+    int() or the database would fail on it in the feature that checks the data."""
+    for part in (data or "").split(":"):
+        digits = part.lstrip("-")
+        if digits.isdigit() and plain_number(digits) is None:
+            return True
+    return False
+
+
+async def _load_profile(update: Update, ctx: Ctx) -> None:
     user = update.effective_user
     if user is not None:
         async with ctx.db.read() as session:
@@ -21,15 +83,15 @@ async def identify(update: Update, ctx: Ctx) -> None:
                 session, telegram_id=user.id, is_admin=user.id in ctx.settings.admins
             )
     ctx.settle_language(update)
-    if update.edited_message and update.effective_chat.type == Chat.PRIVATE:
-        await reply(update, ctx.t("fallback.edited"))  # an edit is never run as a new command
-        raise ApplicationHandlerStop
-    chat = update.effective_chat
-    if chat is not None and chat.type != Chat.PRIVATE:
-        if update.effective_message and not update.edited_message and chat.type != Chat.CHANNEL:
-            await reply(update, ctx.t("common.private_only", bot=ctx.bot.username))
-        raise ApplicationHandlerStop
+
+
+def _admitted(ctx: Ctx, throttle: str, key: int) -> bool:
+    return bool(ctx.bot_data[throttle].admit(key, now=time.monotonic()))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.bot_data[FLOOD] = Throttle(limit=FLOOD_LIMIT, window=FLOOD_WINDOW)
+    app.bot_data[NOTICES] = Throttle(limit=1, window=FLOOD_WINDOW)
+    app.bot_data[POINTERS] = Throttle(limit=1, window=FLOOD_WINDOW)
+    app.bot_data[SEEN] = Seen(size=SEEN_UPDATES)
     app.add_handler(TypeHandler(Update, identify), group=-1)

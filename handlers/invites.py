@@ -25,6 +25,10 @@ KIND = "invite"
 PREFIX = "inv"
 TAG = re.compile(r"^[\w-]{1,30}:[\w-]{1,30}$")
 MAX_TAGS = 5
+MAX_KIND_BYTES = 48
+"""A tag's kind (before the colon) travels in the data of the results' "Per ..." button,
+`rs:b:<poll id>:<kind>`, of at most 64 bytes: 48 bytes are left for it (48 letters a-z, 24
+with accents or in Arabic)."""
 MAX_TAGS_TEXT = 400
 EXPIRY_DAYS = (1, 7, 30)
 USES = (1, 10, 100)
@@ -96,8 +100,11 @@ async def tags_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
         return
     tags = [word.lower() for word in text.replace(",", " ").split()]
     wrong = next((tag for tag in tags if not TAG.match(tag)), None)
+    long = next((tag for tag in tags if len(tag.split(":")[0].encode()) > MAX_KIND_BYTES), None)
     if wrong is not None:
         await reply(update, ctx.t("invite.bad_tag", tag=wrong[:40]))
+    elif long is not None:
+        await reply(update, ctx.t("invite.tag_too_long", tag=long))
     elif len(set(tags)) > MAX_TAGS:
         await reply(update, ctx.t("invite.too_many_tags", limit=MAX_TAGS))
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard
+from bot.keyboards import callback_data, keyboard, plain_number
 from handlers.ui import allowed, council_ids, reply
 from storage import polls
 from storage.models import Poll, PollStatus, Role
@@ -54,9 +54,10 @@ async def pick(
 
 async def own_poll(ctx: Ctx, value: str, role: Role = Role.council) -> Poll | None:
     """The poll, if it belongs to a council where this user has at least `role`."""
-    if not value.isdigit() or len(value) > 12 or ctx.profile is None:
+    poll_id = plain_number(value)
+    if poll_id is None or ctx.profile is None:
         return None
     async with ctx.db.begin() as session:
-        poll = await session.get(Poll, int(value))
+        poll = await session.get(Poll, poll_id)
         mine = await council_ids(ctx, session, role)
     return poll if poll is not None and poll.council_id in mine else None

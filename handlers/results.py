@@ -17,7 +17,7 @@ from bot.breakdown import breakdown_text
 from bot.commands import COMMANDS, names
 from bot.context import Ctx
 from bot.exports import answers_csv, table_csv
-from bot.keyboards import callback_data, keyboard, split_data
+from bot.keyboards import MAX_CALLBACK_BYTES, callback_data, keyboard, split_data
 from bot.pictures import poll_pictures
 from bot.report import Report, load_report
 from bot.results import response_line, split_long
@@ -253,10 +253,7 @@ async def _more_buttons(ctx: Ctx, report: Report) -> Any:
     poll_id = report.view.poll.id
     async with ctx.db.read() as session:
         kinds = await segments.tag_kinds(session, poll_id=poll_id)
-    buttons = [
-        (ctx.t("results.by_kind", kind=kind), callback_data(PREFIX, "b", poll_id, kind))
-        for kind in kinds[:MAX_KIND_BUTTONS]
-    ]
+    buttons = _by_kind(ctx, poll_id, kinds)
     buttons += [
         (ctx.t("results.chart_button"), callback_data(PREFIX, "c", poll_id)),
         (ctx.t("results.export_button"), callback_data(PREFIX, "e", poll_id)),
@@ -265,12 +262,19 @@ async def _more_buttons(ctx: Ctx, report: Report) -> Any:
 
 
 def _kind_buttons(ctx: Ctx, poll_id: int, kinds: list[str]) -> Any:
-    if not kinds:
-        return None
-    return keyboard(
+    buttons = _by_kind(ctx, poll_id, kinds)
+    return keyboard(buttons) if buttons else None
+
+
+def _by_kind(ctx: Ctx, poll_id: int, kinds: list[str]) -> list[tuple[str, str]]:
+    """A "Per …" button for the first kinds whose data fits Telegram's 64 bytes (a kind that
+    does not fit can still be typed: /results 12 kind)."""
+    data = {kind: f"{PREFIX}:b:{poll_id}:{kind}" for kind in kinds}
+    fitting = [kind for kind in kinds if len(data[kind].encode()) <= MAX_CALLBACK_BYTES]
+    return [
         (ctx.t("results.by_kind", kind=kind), callback_data(PREFIX, "b", poll_id, kind))
-        for kind in kinds[:MAX_KIND_BUTTONS]
-    )
+        for kind in fitting[:MAX_KIND_BUTTONS]
+    ]
 
 
 ACTIONS = {

@@ -48,13 +48,13 @@ async def show_schedules(update: Update, ctx: Ctx) -> None:
         toggle = ("resume", "r") if schedule.paused else ("pause", "p")
         buttons.append(
             (
-                ctx.t(f"schedule.{toggle[0]}", title=template.title[:25]),
+                ctx.t.label(f"schedule.{toggle[0]}", title=template.title[:25]),
                 callback_data(PREFIX, toggle[1], schedule.id),
             )
         )
         buttons.append(
             (
-                ctx.t("schedule.remove", title=template.title[:25]),
+                ctx.t.label("schedule.remove", title=template.title[:25]),
                 callback_data(PREFIX, "x", schedule.id),
             )
         )

@@ -50,7 +50,7 @@ async def share_tapped(update: Update, ctx: Ctx) -> None:
 def _keyboard(ctx: Ctx, mine: list[Template]) -> Any:
     return keyboard(
         (
-            ctx.t(
+            ctx.t.label(
                 "templates.shared_line" if template.shared else "templates.private_line",
                 title=template.title[:30],
             ),

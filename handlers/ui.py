@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
@@ -34,7 +34,7 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
     if query is None:
         await reply(update, text, markup)
         return
-    await query.answer()
+    await acknowledge(query)
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:  # a double tap that changes nothing is fine
@@ -42,10 +42,20 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
             raise
 
 
+async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press. One Telegram no longer takes (too old after a pause, or already
+    answered when an update comes again after a restart) is passed over: the step goes on."""
+    try:
+        await query.answer(text)
+    except BadRequest as error:
+        if "query is too old" not in str(error).lower():
+            raise
+
+
 async def stale_button(update: Update, ctx: Ctx) -> None:
     """A button from an old, finished or forged message: say so briefly."""
     if update.callback_query:
-        await update.callback_query.answer(ctx.t("common.stale_button"), show_alert=False)
+        await acknowledge(update.callback_query, ctx.t("common.stale_button"))
 
 
 async def allowed(update: Update, ctx: Ctx, command: str) -> bool:

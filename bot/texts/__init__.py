@@ -31,6 +31,10 @@ class Texts:
             return template
         return template.format(**{name: _escape(value) for name, value in values.items()})
 
+    def label(self, key: str, /, **values: Any) -> str:
+        """A button's text: Telegram shows it as it is (no HTML), so nothing is escaped."""
+        return self._entries[key].format(**values)
+
     def keys(self) -> set[str]:
         return set(self._entries)
 

@@ -37,7 +37,10 @@ CLOSING_DAYS = (3, 7, 14)
 async def ask_audience(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     council = await council_of(ctx, data)
     buttons = [
-        (ctx.t("newpoll.audience_all", council=council.name), callback_data(PREFIX, "a", "all")),
+        (
+            ctx.t.label("newpoll.audience_all", council=council.name),
+            callback_data(PREFIX, "a", "all"),
+        ),
         (ctx.t("newpoll.audience_some"), callback_data(PREFIX, "a", "some")),
     ]
     await replace(update, ctx.t("newpoll.ask_audience"), keyboard(buttons))

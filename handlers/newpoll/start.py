@@ -97,7 +97,7 @@ async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
         (
             template.title[:40]
             if council.id == council_id
-            else ctx.t(
+            else ctx.t.label(
                 "newpoll.template_shared", title=template.title[:30], council=council.name[:20]
             ),
             callback_data(PREFIX, "t", template.id),
