@@ -255,7 +255,7 @@ async def _checked(update: Update, ctx: Ctx, question_id: str) -> Asked | None:
     person = ctx.profile.person if ctx.profile else None
     view = None
     if person is not None and question_id.isdigit():
-        async with ctx.db.begin() as session:
+        async with ctx.db.read() as session:  # only reads: no write lock on SQLite
             poll_id = await polls.poll_of_question(session, question_id=int(question_id))
             if poll_id and await polls.was_asked(session, poll_id=poll_id, person_id=person.id):
                 view = await polls.load_poll(session, poll_id=poll_id)
