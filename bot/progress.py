@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from telegram import Bot
@@ -21,15 +22,25 @@ EDIT_EVERY = 2.0
 class Progress:
     """Keeps each round's progress message up to date, at most every two seconds."""
 
-    def __init__(self, *, bot: Bot, db: Database) -> None:
+    def __init__(
+        self, *, bot: Bot, db: Database, pace: Callable[[int], Awaitable[None]] | None = None
+    ) -> None:
         self.bot = bot
         self.db = db
+        self.pace = pace  # the outbox's pacing: Telegram counts the edits in its 30/s too
         self._edited: dict[int, float] = {}
+        self._looked: dict[int, float] = {}
         self._started: dict[int, tuple[float, int]] = {}
 
-    async def report(self, round_ids: set[int]) -> None:
+    async def report(self, round_ids: set[int], *, maybe_done: bool = False) -> None:
+        """Called after every batch. Between two looks (two seconds apart) a round costs no
+        query; `maybe_done` (the outbox holds no more of its rows) looks at once, so the final
+        line shows as soon as the last row is recorded."""
         for round_id in round_ids:
-            await self._report(round_id)
+            now = time.monotonic()
+            if maybe_done or now - self._looked.get(round_id, 0.0) >= EDIT_EVERY:
+                self._looked[round_id] = now
+                await self._report(round_id)
 
     async def _report(self, round_id: int) -> None:
         async with self.db.begin() as session:
@@ -88,6 +99,8 @@ class Progress:
 
     async def _show(self, sending: Round, text: str) -> bool:
         """Send or edit the progress message; True when the person can read `text` now."""
+        if self.pace is not None:
+            await self.pace(sending.progress_chat_id)
         try:
             if sending.progress_message_id is not None:
                 await self.bot.edit_message_text(

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
@@ -18,6 +18,7 @@ from storage.models import (
     Person,
     Poll,
     PollStatus,
+    Respondent,
     Round,
     RoundKind,
 )
@@ -140,6 +141,23 @@ async def record(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
             for outcome in outcomes
         ],
     )
+
+
+async def answered(session: AsyncSession, *, pseudonyms: dict[int, list[str]]) -> set[str]:
+    """Which of these pseudonyms (per poll id) answered that poll: they have a respondent."""
+    if not pseudonyms:
+        return set()
+    found = await session.scalars(
+        select(Respondent.pseudonym).where(
+            or_(
+                *(
+                    and_(Respondent.poll_id == poll_id, Respondent.pseudonym.in_(keys))
+                    for poll_id, keys in pseudonyms.items()
+                )
+            )
+        )
+    )
+    return set(found)
 
 
 async def forget_finished_reminders(session: AsyncSession, *, round_ids: set[int]) -> None:
