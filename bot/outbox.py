@@ -105,6 +105,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
         self._last_sent: dict[int, float] = {}
+        self._pacing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -348,18 +349,19 @@ class Outbox:
     async def _pace(self, chat_id: int) -> None:
         """Evenly spaced sends at the configured rate, and at most one per second per chat.
 
-        Each send takes the next free slot before it waits, so sends running side by side
-        never burst above the rate."""
-        now = time.monotonic()
-        slot = max(
-            now, self._next_slot, self._last_sent.get(chat_id, -PER_CHAT_SECONDS) + PER_CHAT_SECONDS
-        )
-        self._next_slot = max(self._next_slot, now) + self.interval
-        self._last_sent[chat_id] = slot
-        if len(self._last_sent) > 100_000:
-            self._last_sent.clear()
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        Sends start one at a time, each at least one interval after the previous one really
+        started, so an event loop that was held up never releases a burst of late sends."""
+        async with self._pacing:
+            earliest = self._last_sent.get(chat_id, -PER_CHAT_SECONDS) + PER_CHAT_SECONDS
+            ready = max(self._next_slot, earliest)
+            now = time.monotonic()
+            if ready > now:
+                await asyncio.sleep(ready - now)
+            started = time.monotonic()
+            self._next_slot = started + self.interval
+            if len(self._last_sent) > 100_000:
+                self._last_sent.clear()
+            self._last_sent[chat_id] = started
 
 
 def _again(
