@@ -11,7 +11,7 @@ import argparse
 import subprocess
 import sys
 
-BENCHES = ("tallies", "answers", "broadcast", "memory")
+BENCHES = ("tallies", "answers", "broadcast", "replies", "memory")
 
 
 def commands(database_url: str | None) -> dict[str, list[list[str]]]:
@@ -23,6 +23,7 @@ def commands(database_url: str | None) -> dict[str, list[list[str]]]:
         "tallies": tallies,
         "answers": [["--both", *postgres] if database_url else []],
         "broadcast": [[]],
+        "replies": [[]],
         "memory": [[]],
     }
 

@@ -20,8 +20,8 @@ and its outbox sends the question; a few families tap "Ja" one after another (wa
 `--families` families all at once (the burst). The bot stops, and the ceiling starts in its
 place: a bare python-telegram-bot Application whose only handler is a CallbackQueryHandler,
 fed by the same polling loop (`bot.polling.poll_until`: a batch of up to 100 updates handled
-side by side, one lane per user), with the same `AIORateLimiter(overall_max_rate=
-messages_per_second, max_retries=3)` and the same rate. The same families tap the same
+side by side, one lane per user), with the same rate limiter as the bot (`bot.rate.SendLimiter`) and
+the same rate. The same families tap the same
 buttons twice more: "answer" only calls `query.answer()` (the framework's ceiling), "same
 calls" makes the Telegram calls our bot makes for an answer (answerCallbackQuery with a toast,
 editMessageText, sendMessage) without any database, to tell Telegram calls from our own work.
@@ -535,15 +535,17 @@ async def ceiling_tapped(update: Any, context: Any) -> None:
 
 async def serve_ceiling(token: str, base_url: str, rate: int) -> None:
     """A bare Application: one CallbackQueryHandler, our polling loop, the same rate limiter."""
-    from telegram.ext import AIORateLimiter, ApplicationBuilder, CallbackQueryHandler
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler
 
+    from bot.health import Outage
     from bot.polling import poll_until
+    from bot.rate import SendLimiter
 
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
-        .rate_limiter(AIORateLimiter(overall_max_rate=rate, max_retries=3))
+        .rate_limiter(SendLimiter(per_second=rate, telegram=Outage("Telegram")))
         .updater(None)
         .build()
     )

@@ -26,12 +26,12 @@ is sent with /nieuw), and a poll with one yes/no question opened for everyone.
    first send) held more sends than configured. With --quick fewer recipients (20 seconds'
    worth).
 2. "lifted": messages_per_second 100,000, so neither the outbox's pacing nor PTB's
-   AIORateLimiter binds: what one process pushes. Then, against the same server, the
+   our rate limiter binds: what one process pushes. Then, against the same server, the
    ceilings with the outbox's concurrency (`bot.outbox.BATCH` sends in flight): a bare `Bot`
    with the request settings `ApplicationBuilder` gives the bot (`HTTPXRequest` with a pool of
    256 connections, default timeouts, HTTP/1.1) sending the same message to the same chats
    from BATCH workers; and PTB as the bot configures it (`ExtBot` with our `Defaults` and
-   `AIORateLimiter`), to tell PTB's own cost from ours. ours/ceiling compares with the bare Bot
+   `SendLimiter`), to tell PTB's own cost from ours. ours/ceiling compares with the bare Bot
    of the same repetition; the summary gives medians over `--repeat` repetitions.
 3. With --profile, one more lifted broadcast runs under pyinstrument (wall clock, all of the
    main thread, async mode off, so time in the gathered sends is shown where it is spent):
@@ -65,7 +65,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Defaults, ExtBot
+from telegram.ext import Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from bench.common import (
@@ -81,8 +81,10 @@ from bench.common import (
 from bot.botapi import LocalBotApi
 from bot.config import Settings, TelegramSettings
 from bot.context import SERVICES
+from bot.health import Outage
 from bot.outbox import BATCH, Outbox
 from bot.questions import asking
+from bot.rate import SendLimiter
 from bot.runner import running
 from bot.texts import texts_for
 from storage import polls
@@ -487,7 +489,7 @@ def bare_bot(api: Api) -> Bot:
 
 
 def configured_bot(api: Api) -> ExtBot[Any]:
-    """PTB as bot/app.py configures it: defaults and the AIORateLimiter at the lifted rate."""
+    """PTB as bot/app.py configures it: defaults and our SendLimiter at the lifted rate."""
     return ExtBot(
         api.token,
         base_url=api.base_url,
@@ -495,7 +497,7 @@ def configured_bot(api: Api) -> ExtBot[Any]:
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
-        rate_limiter=AIORateLimiter(overall_max_rate=LIFTED_RATE, max_retries=3),
+        rate_limiter=SendLimiter(per_second=LIFTED_RATE, telegram=Outage("Telegram")),
     )
 
 

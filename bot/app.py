@@ -9,14 +9,16 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import menus, scheduler
 from bot.config import Settings
 from bot.context import SERVICES, Ctx, Services
+from bot.health import Health, quiet_server_pages
 from bot.leader import Leadership
 from bot.outbox import Outbox
 from bot.persistence import DatabasePersistence
+from bot.rate import SendLimiter
 from handlers import (
     account,
     answering,
@@ -37,7 +39,7 @@ from handlers import (
 )
 from handlers.ui import reply
 from storage import councils, people
-from storage.db import Database
+from storage.db import Database, is_outage
 
 log = logging.getLogger(__name__)
 FEATURES = (
@@ -64,6 +66,8 @@ FEATURES = (
 def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, Any, Any, Any]:
     """The Application: Bot API address, rate limiter, features, one error handler."""
     settings.require_token()
+    quiet_server_pages()
+    health = Health()
     app = (
         ApplicationBuilder()
         .token(settings.telegram.token)
@@ -77,7 +81,7 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
             )
         )
         .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.telegram.messages_per_second, max_retries=3)
+            SendLimiter(per_second=settings.telegram.messages_per_second, telegram=health.telegram)
         )
         .updater(None)
         .persistence(DatabasePersistence(db))
@@ -86,12 +90,13 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
     outbox = Outbox(
         bot=app.bot,
         db=db,
+        health=health,
         pseudonym_key=settings.pseudonym_key,
-        messages_per_second=settings.telegram.messages_per_second,
         paid=settings.telegram.allow_paid_broadcast,
+        give_up_after=settings.telegram.give_up_after,
     )
     app.bot_data[SERVICES] = Services(
-        settings=settings, db=db, outbox=outbox, leadership=Leadership(db)
+        settings=settings, db=db, outbox=outbox, leadership=Leadership(db), health=health
     )
     for feature in FEATURES:
         feature.register(app)
@@ -127,6 +132,8 @@ async def report_error(update: object, ctx: Ctx) -> None:
     if isinstance(error, Forbidden) and private and update.effective_user:
         await _mark_blocked(ctx, update.effective_user.id)
         return
+    if isinstance(update, Update) and error is not None and is_outage(error):
+        gate.handle_again(update, ctx, error)  # stops the update; it comes again later
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where)
     if private:
         try:

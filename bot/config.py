@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +45,11 @@ class TelegramSettings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     messages_per_second: float = 30.0
     allow_paid_broadcast: bool = False
+    give_up_after_hours: int = 72
+
+    @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(hours=self.give_up_after_hours)
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,9 @@ def _telegram(section: dict[str, Any]) -> TelegramSettings:
             _integer(section, "telegram", "messages_per_second", 30, low=1, high=1000)
         ),
         allow_paid_broadcast=_boolean(section, "telegram", "allow_paid_broadcast", False),
+        give_up_after_hours=_integer(
+            section, "telegram", "give_up_after_hours", 72, low=1, high=24 * 30
+        ),
     )
     if mode == "webhook":
         _check_webhook(settings.webhook)

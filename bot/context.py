@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.health import Health
 from bot.leader import Leadership
 from bot.outbox import Outbox
 from bot.texts import Texts, pick_language, texts_for
@@ -26,6 +27,7 @@ class Services:
     db: Database
     outbox: Outbox
     leadership: Leadership
+    health: Health
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -2,45 +2,50 @@
 
 Rounds write their rows in the same transaction as the round. This worker claims a batch
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes share the work without
-overlap), composes every message in one transaction, sends outside any transaction, and
-stores the batch's results in one statement: sent (with message id), blocked (403: the
-subscription is marked blocked, no retry), failed (after retries), uncertain (a timeout after
-the request went out: it may have arrived, so it is not sent again), or pending again later
-(429, 5xx, a lost connection: with backoff; quiet hours: until they end).
+overlap; each row remembers which process holds it), composes every message in one
+transaction, and sends outside any transaction through the bot's `SendLimiter` (bulk lane:
+evenly spaced just below the rate, after replies to people, one per second per chat).
 
-The worker spaces its sends evenly, just below the configured rate (30 per second by default),
-and at most one per second per chat; python-telegram-bot's AIORateLimiter additionally caps every
-request the bot makes, and waits out a 429 before going on. While one batch is being sent the
-next is claimed and composed, so the sends go on without a pause between batches; a batch is
-recorded before the next one is sent, so at most one batch is in flight (and may arrive twice
-after a crash).
+Outcomes are recorded as they happen, a few at a time (so a SIGKILL can repeat only the sends
+that were in flight): sent (with message id), blocked (403: the subscription is marked
+blocked), failed (a final answer such as "chat not found", with Telegram's reason), or
+pending again (429: after its wait; 5xx, timeouts, lost connections: tried again with capped
+backoff for as long as the poll is open, at most `give_up_after`; quiet hours: until they end).
+While Telegram is away (`bot.health`), one row at a time tries; the others stay pending.
 
-Composing is cheap for the common case: one query finds who of the batch already answered the
-poll; everyone else gets the poll's first question, composed once per language (as is a
-follow-up).
+A database fault loses nothing either: outcomes wait in memory and are recorded as soon as the
+database answers; then the rows this process still had claimed go back to pending at once
+(also a claim whose answer the fault swallowed), not after a lease.
+
+While one batch is being sent the next is claimed and composed, so the sends go on without a
+pause between batches. Composing is cheap for the common case: one query finds who of the
+batch already answered the poll; everyone else gets the poll's first question, composed once
+per language (as is a follow-up).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.asking import next_question
+from bot.health import Health, describe
 from bot.progress import Progress
 from bot.questions import closes_on
 from bot.quiet import quiet_until
+from bot.rate import BULK, TelegramUnreachable
 from bot.texts import Texts, texts_for
 from storage import outbox, people, polls
-from storage.db import Database
+from storage.db import Database, is_outage
 from storage.models import DeliveryStatus, FollowUp, QuestionKind, RoundKind, utcnow
 from storage.outbox import Claimed, Outcome
 from storage.polls import PollView
@@ -48,14 +53,12 @@ from storage.pseudonyms import pseudonym
 
 log = logging.getLogger(__name__)
 BATCH = 50
-MAX_ATTEMPTS = 5
 IDLE_SECONDS = 1.0
 LEASE = timedelta(minutes=10)  # longer than any batch, 429 waits included
-PER_CHAT_SECONDS = 1.0
-HEADROOM = 0.97
-"""Sends are timed at 97% of the configured rate: Telegram counts them when they arrive, and a
-few milliseconds of jitter on sends timed exactly at the limit would put one too many into
-some second."""
+RETRY_CAP = 5.0
+"""Seconds at most between two tries of a row that failed in a way that may pass."""
+LINGER = 0.05
+"""Seconds outcomes gather before they are recorded together (at 30/s: one or two)."""
 Message = tuple[str, InlineKeyboardMarkup | None]
 Shared = tuple[RoundKind, int | None, str]
 """Rows with the same (kind, poll or follow-up id, language) get one message composed once."""
@@ -68,6 +71,8 @@ class Batch:
     jobs: list[Claimed]
     to_send: list[tuple[Claimed, Message]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    faults: int = 0
+    """The outbox's count of database faults when this batch was claimed."""
 
 
 @dataclass
@@ -91,23 +96,32 @@ class Outbox:
         *,
         bot: Bot,
         db: Database,
+        health: Health,
         pseudonym_key: str,
-        messages_per_second: float = 30.0,
         paid: bool = False,
+        give_up_after: timedelta = timedelta(hours=72),
     ) -> None:
         self.bot = bot
         self.db = db
+        self.health = health
         self.pseudonym_key = pseudonym_key
         self.paid = paid
-        self.interval = 1.0 / (messages_per_second * HEADROOM)
-        self._next_slot = 0.0
-        self.progress = Progress(bot=bot, db=db, pace=self._pace)
+        self.give_up_after = give_up_after
+        self.claimer = secrets.token_hex(8)
+        """Marks the rows this process claims (new at every start)."""
+        self.progress = Progress(bot=bot, db=db, health=health)
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
-        self._last_sent: dict[int, float] = {}
-        self._pacing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._ticking: asyncio.Task[None] | None = None
+        self._unrecorded: list[tuple[Outcome, int | None]] = []
+        self._recording: asyncio.Task[None] | None = None
+        self._faults = 0
+        """Faults seen (mostly the database's); a batch claimed before the latest one is
+        given back unsent, as is anything else this process still has claimed."""
+        self._released = 0
+        self._in_hand: set[int] = set()
 
     def kick(self) -> None:
         self._wake.set()
@@ -118,13 +132,20 @@ class Outbox:
         The only process (SQLite) releases every claimed row at once; with several processes
         (PostgreSQL) only rows older than the lease, which no live process still holds."""
         await self.release_stale(now=utcnow() + (LEASE if only_process else timedelta(0)))
+        with suppress(Exception):
+            await self.progress.resume()
         self._task = asyncio.create_task(self._run(), name="outbox")
+        self._ticking = asyncio.create_task(self.progress.keep_up(), name="outbox-progress")
 
     async def stop(self, *, grace: float = 30.0) -> None:
         """Let the batch in hand finish and be recorded (so a normal restart sends nothing
-        twice), then stop."""
+        twice), give back what is claimed and not sent, then stop."""
         if self._task is None:
             return
+        if self._ticking is not None:
+            self._ticking.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._ticking
         self._stopping = True
         self._wake.set()
         try:
@@ -133,6 +154,10 @@ class Outbox:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+        with suppress(Exception):
+            await asyncio.wait_for(self._flush(), timeout=5.0)
+            self._in_hand.clear()  # nothing is being sent any more
+            await self._release_own()
         self._task, self._stopping = None, False
 
     async def release_stale(self, *, now: datetime) -> int:
@@ -140,55 +165,99 @@ class Outbox:
             return await outbox.release_stale(session, claimed_before=now - LEASE)
 
     async def drain(self) -> int:
-        """Send everything that is due now (after any drain already running in this process);
-        returns how many rows this call handled.
+        """Send everything that is due now (after any drain already running in this process),
+        with every outcome recorded; returns how many rows this call handled.
 
-        The next batch is claimed and composed while this one is being sent; it is sent only
-        after this one is recorded (even when stopping: a claimed batch is always sent)."""
+        The next batch is claimed and composed while this one is being sent. After a database
+        fault the next batch is given back instead (the fault may have outlasted its claim)."""
         handled = 0
         async with self._draining:
             batch = None if self._stopping else await self._next_batch()
             while batch is not None:
                 sending = asyncio.create_task(self._send_all(batch))
                 try:
-                    upcoming = None if self._stopping else await self._next_batch()
+                    upcoming = None if self._quiet_now() else await self._next_batch()
                 except asyncio.CancelledError:
                     sending.cancel()
                     raise
-                except Exception:
-                    await self._record(batch, await sending, None)  # what went out is recorded
-                    raise
-                await self._record(batch, await sending, upcoming)
+                await sending
+                await self._flush()
+                if upcoming is not None and upcoming.faults != self._faults:
+                    self._in_hand -= {job.delivery_id for job in upcoming.jobs}
+                    upcoming = None  # given back by `_run` (claimed before a fault)
+                await self._report(batch, upcoming)
                 handled += len(batch.jobs)
                 batch = upcoming
         return handled
+
+    def _quiet_now(self) -> bool:
+        """No claiming ahead while stopping or while Telegram is away."""
+        return self._stopping or self.health.telegram.down
 
     async def _run(self) -> None:
         released_at = time.monotonic()
         while not self._stopping:
             try:
+                if self._faults != self._released:  # give back what a fault left claimed
+                    faults = self._faults
+                    if self.health.database.down:
+                        await self.health.database.wait()
+                    await self._release_own()
+                    self._released = faults
                 await self.drain()
                 if time.monotonic() - released_at > LEASE.total_seconds() / 2:
                     await self.release_stale(now=utcnow())
                     released_at = time.monotonic()
             except Exception as error:
-                log.error("outbox round failed (%s); trying again shortly", type(error).__name__)
+                self._fault(error, "sending")
             self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=IDLE_SECONDS)
 
-    async def _next_batch(self) -> Batch | None:
-        """Claim due rows and compose their messages; None when nothing is due."""
+    def _fault(self, error: Exception, what: str) -> None:
+        """A database fault is an outage (logged by it); anything else is logged here."""
+        self._faults += 1
+        if is_outage(error):
+            self.health.database.failed(error)
+        else:
+            log.error("outbox: %s failed (%s)", what, type(error).__name__)
+
+    async def _release_own(self) -> None:
         async with self.db.begin() as session:
-            jobs = await outbox.claim(session, now=utcnow(), limit=BATCH)
+            await outbox.release_own(session, claimer=self.claimer, keep=self._in_hand)
+        self.health.database.ok()
+
+    async def _next_batch(self) -> Batch | None:
+        """Claim due rows and compose their messages; None when nothing is due (or the
+        database is away: then the fault is counted and nothing is claimed)."""
+        faults = self._faults
+        limit = 1 if self.health.telegram.down else BATCH  # while away, one row tries
+        try:
+            async with self.db.begin() as session:
+                jobs = await outbox.claim(session, now=utcnow(), limit=limit, claimer=self.claimer)
+        except Exception as error:
+            self._fault(error, "claiming")
+            return None
+        self.health.database.ok()
         if not jobs:
             return None
+        self._in_hand |= {job.delivery_id for job in jobs}
+        self.progress.watch({job.round_id for job in jobs})
+        batch = Batch(jobs, faults=faults)
+        try:
+            await self._compose_batch(batch)
+        except Exception as error:  # the database went away: give the rows back
+            self._fault(error, "composing")
+            self._in_hand -= {job.delivery_id for job in jobs}
+            return None
+        return batch
+
+    async def _compose_batch(self, batch: Batch) -> None:
         now = utcnow()
-        batch = Batch(jobs)
         async with self.db.begin() as session:
             composing = Composing(session)
-            composing.answered = await self._answered(session, jobs)
-            for job in jobs:
+            composing.answered = await self._answered(session, batch.jobs)
+            for job in batch.jobs:
                 later = quiet_until(
                     now, timezone=job.timezone, start=job.quiet[0], end=job.quiet[1]
                 )
@@ -202,32 +271,63 @@ class Outbox:
                     )
                 else:
                     batch.to_send.append((job, message))
-        return batch
 
-    async def _send_all(self, batch: Batch) -> list[Outcome]:
-        return list(
-            await asyncio.gather(
-                *(self._send_safely(job, message) for job, message in batch.to_send)
-            )
-        )
+    async def _send_all(self, batch: Batch) -> None:
+        for outcome in batch.outcomes:
+            self._record_soon(outcome, None)
+        await asyncio.gather(*(self._send_safely(job, message) for job, message in batch.to_send))
 
-    async def _record(self, batch: Batch, sent: list[Outcome], upcoming: Batch | None) -> None:
-        """Store the batch's outcomes in one statement, then report progress (rounds with no
-        rows in the upcoming batch may have just finished)."""
-        blocked = {o.delivery_id for o in sent if o.status is DeliveryStatus.blocked}
+    def _record_soon(self, outcome: Outcome, blocked: int | None) -> None:
+        """Queue an outcome; they are recorded together a moment later (see `_record_all`)."""
+        self._unrecorded.append((outcome, blocked))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_all(), name="outbox-record")
+
+    async def _flush(self) -> None:
+        """Wait until every outcome so far is recorded (however long the database is away)."""
+        while self._recording is not None and not self._recording.done():
+            await asyncio.shield(self._recording)
+
+    async def _record_all(self) -> None:
+        """Record queued outcomes, a few at a time; while the database is away, keep them and
+        try again (at least every 5 s) until it answers."""
+        while self._unrecorded:
+            await asyncio.sleep(LINGER)
+            taken, self._unrecorded = self._unrecorded, []
+            while True:
+                try:
+                    await self._record(taken)
+                    break
+                except Exception as error:
+                    self._fault(error, "recording")
+                    self.health.database.retry("outcomes", len(taken))
+                    await self.health.database.wait(self.health.database.backoff())
+            self.health.database.ok()
+            self._in_hand -= {outcome.delivery_id for outcome, _ in taken}
+
+    async def _record(self, taken: list[tuple[Outcome, int | None]]) -> None:
         async with self.db.begin() as session:
-            await outbox.record(session, outcomes=batch.outcomes + sent)
-            for job, _ in batch.to_send:
-                if job.delivery_id in blocked:
-                    await people.mark_blocked(session, telegram_id=job.telegram_id, blocked=True)
+            await outbox.record(
+                session, outcomes=[outcome for outcome, _ in taken], claimer=self.claimer
+            )
+            for _, telegram_id in taken:
+                if telegram_id is not None:
+                    await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
+
+    async def _report(self, batch: Batch, upcoming: Batch | None) -> None:
+        """Report progress (rounds with no rows in the upcoming batch may have just finished)
+        and forget who a finished reminder went to."""
         rounds = {job.round_id for job in batch.jobs}
         more = {job.round_id for job in upcoming.jobs} if upcoming else set()
-        await self.progress.report(rounds & more)
-        await self.progress.report(rounds - more, maybe_done=True)
-        reminders = {job.round_id for job in batch.jobs if job.kind is RoundKind.reminder}
-        if reminders - more:
-            async with self.db.begin() as session:
-                await outbox.forget_finished_reminders(session, round_ids=reminders - more)
+        try:
+            await self.progress.report(rounds & more)
+            await self.progress.report(rounds - more, maybe_done=True)
+            reminders = {job.round_id for job in batch.jobs if job.kind is RoundKind.reminder}
+            if reminders - more:
+                async with self.db.begin() as session:
+                    await outbox.forget_finished_reminders(session, round_ids=reminders - more)
+        except Exception as error:  # shown at the next tick
+            self._fault(error, "reporting progress")
 
     async def _answered(self, session: Any, jobs: list[Claimed]) -> set[str] | None:
         """Pseudonyms of who among these recipients already answered their poll (one query);
@@ -240,6 +340,8 @@ class Outbox:
             async with session.begin_nested():
                 return await outbox.answered(session, pseudonyms=keys)
         except Exception as error:
+            if is_outage(error):
+                raise
             log.error("could not look up who answered (%s)", type(error).__name__)
             return None
 
@@ -266,6 +368,8 @@ class Outbox:
                 composing.messages[shared] = message
             return message
         except Exception as error:
+            if is_outage(error):
+                raise
             log.error("could not compose delivery %s (%s)", job.delivery_id, type(error).__name__)
             return None
 
@@ -284,15 +388,17 @@ class Outbox:
             return None
         return job.kind, job.poll_id, job.language
 
-    async def _send_safely(self, job: Claimed, message: Message) -> Outcome:
-        """Send one row; whatever goes wrong, the row gets an outcome (the batch is recorded)."""
+    async def _send_safely(self, job: Claimed, message: Message) -> None:
+        """Send one row and queue its outcome, whatever goes wrong."""
         try:
-            return await self._send(job, message)
+            outcome = await self._send(job, message)
         except Exception as error:
             log.error("delivery %s failed (%s)", job.delivery_id, type(error).__name__)
-            return Outcome(
+            outcome = Outcome(
                 job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error=_short(error)
             )
+        blocked = outcome.status is DeliveryStatus.blocked
+        self._record_soon(outcome, job.telegram_id if blocked else None)
 
     async def _compose(self, session: Any, job: Claimed, view: PollView | None) -> Message | None:
         t = texts_for(job.language)
@@ -306,7 +412,6 @@ class Outbox:
 
     async def _send(self, job: Claimed, message: Message) -> Outcome:
         text, markup = message
-        await self._pace(job.telegram_id)
         attempts = job.attempts + 1
         try:
             sent = await self.bot.send_message(
@@ -314,30 +419,22 @@ class Outbox:
                 text,
                 reply_markup=markup,
                 api_kwargs={"allow_paid_broadcast": True} if self.paid else None,
+                rate_limit_args=BULK,
             )
         except Forbidden:
             return Outcome(job.delivery_id, DeliveryStatus.blocked, attempts, error="blocked")
-        except TimedOut as error:
-            if isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
-                return _again(
-                    job, utcnow() + timedelta(seconds=2**attempts), attempts=attempts, error=error
-                )
-            return Outcome(job.delivery_id, DeliveryStatus.uncertain, attempts, error="timed out")
-        except BadRequest as error:
-            return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_short(error))
+        except BadRequest as error:  # a final answer: "chat not found" and the like
+            return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_reason(error))
         except RetryAfter as error:
             wait = _seconds(error.retry_after)
             return _again(
                 job, utcnow() + timedelta(seconds=wait), attempts=job.attempts, error=error
             )
-        except NetworkError as error:
-            if attempts >= MAX_ATTEMPTS:
-                return Outcome(
-                    job.delivery_id, DeliveryStatus.failed, attempts, error=_short(error)
-                )
-            return _again(
-                job, utcnow() + timedelta(seconds=2**attempts), attempts=attempts, error=error
-            )
+        except TelegramUnreachable:  # not tried: Telegram is away and another row tries
+            self.health.telegram.retry("messages")
+            return _again(job, None, attempts=job.attempts, reason="not reachable")
+        except NetworkError as error:  # 5xx, timeouts, lost connections: try again later
+            return self._later(job, attempts, error)
         return Outcome(
             job.delivery_id,
             DeliveryStatus.sent,
@@ -346,34 +443,39 @@ class Outbox:
             sent_at=utcnow(),
         )
 
-    async def _pace(self, chat_id: int) -> None:
-        """Evenly spaced sends at the configured rate, and at most one per second per chat.
-
-        Sends start one at a time, each at least one interval after the previous one really
-        started, so an event loop that was held up never releases a burst of late sends."""
-        async with self._pacing:
-            earliest = self._last_sent.get(chat_id, -PER_CHAT_SECONDS) + PER_CHAT_SECONDS
-            ready = max(self._next_slot, earliest)
-            now = time.monotonic()
-            if ready > now:
-                await asyncio.sleep(ready - now)
-            started = time.monotonic()
-            self._next_slot = started + self.interval
-            if len(self._last_sent) > 100_000:
-                self._last_sent.clear()
-            self._last_sent[chat_id] = started
+    def _later(self, job: Claimed, attempts: int, error: Exception) -> Outcome:
+        """Pending again with capped backoff, unless the row has waited too long already (the
+        poll closing ends it too: it is skipped when claimed)."""
+        now = utcnow()
+        reason = describe(error)
+        if job.queued_at is not None and now - job.queued_at > self.give_up_after:
+            return Outcome(
+                job.delivery_id, DeliveryStatus.failed, attempts, error=f"gave up: {reason}"[:64]
+            )
+        wait = min(2.0 ** (attempts - 1), RETRY_CAP)
+        return _again(job, now + timedelta(seconds=wait), attempts=attempts, reason=reason)
 
 
 def _again(
-    job: Claimed, when: datetime, *, attempts: int, error: Exception | None = None
+    job: Claimed,
+    when: datetime | None,
+    *,
+    attempts: int,
+    error: Exception | None = None,
+    reason: str | None = None,
 ) -> Outcome:
     return Outcome(
         job.delivery_id,
         DeliveryStatus.pending,
         attempts,
-        error=_short(error) if error else None,
+        error=reason or (_short(error) if error else None),
         not_before=when,
     )
+
+
+def _reason(error: BadRequest) -> str:
+    """Telegram's own words (no message text is in them), without the "Bad Request: "."""
+    return error.message.removeprefix("Bad Request: ")[:64]
 
 
 def _reminded(t: Texts, job: Claimed, view: PollView, question: Message | None) -> Message | None:

@@ -1,44 +1,138 @@
-"""Polling that loses nothing: an update is confirmed to Telegram only after it was handled.
+"""Polling that loses nothing and is never held up by the slowest reply.
 
 python-telegram-bot's own Updater moves the getUpdates offset as soon as a batch is fetched,
-so a hard kill could lose answers. Here the offset moves only after the whole batch went
-through the handlers. Updates of one user are handled in order; different users in parallel.
+so a hard kill could lose answers. Here each person's updates go into a lane of their own and
+are handled in order, people side by side; the next getUpdates is made at once, while replies
+of the last batch still wait for the rate limiter. Its offset confirms updates only up to the
+oldest one not yet handled (Telegram hands the unfinished ones out again; they are skipped), so
+after a crash every update that was not completely handled comes again.
+
+An update that failed because the database was away (`handlers/gate.py` and the error handler
+mark it) is handled again in its lane once the database answers, so a family taps once.
+While Telegram is away, getUpdates is tried at least every 5 s; the outage is logged once
+(`bot.health`), not per try.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import time
+from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.health import Health, Outage
+
 log = logging.getLogger(__name__)
+App = Application[Any, Any, Any, Any, Any, Any]
 LONG_POLL_SECONDS = 30
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 5.0
 READ_MARGIN = 5.0  # python-telegram-bot's own read timeout on top of the long poll
+BUSY_PAUSE = 0.25
+"""Seconds to wait for an update to finish when getUpdates brought nothing new (while updates
+are unfinished, Telegram answers at once with them again)."""
+STOP_GRACE = 10.0
 GET_UPDATES = "getupdates"
 """Method names are case-insensitive in the Bot API; this spelling gets the raw batch through
 `do_api_request` without its warning that `bot.get_updates` exists (which we avoid, see
 `readable`)."""
+RETRY = "retry_updates"
+"""bot_data: ids of updates to handle again, because the database was away (marked by
+`handlers/gate.py` and the error handler in bot/app.py)."""
+AGAIN = "updates_again"
+"""bot_data: ids of updates being handled again: the gate lets them through as new."""
 
 
-async def poll_until(
-    app: Application[Any, Any, Any, Any, Any, Any],
-    stop: asyncio.Event,
-    *,
-    long_poll: int = LONG_POLL_SECONDS,
-) -> None:
-    """Fetch, handle and confirm updates until `stop` is set."""
-    offset, confirmed, backoff = 0, 0, 1.0
-    while not stop.is_set():
+class Lanes:
+    """One lane of updates per person, handled in order; the ids not finished yet."""
+
+    def __init__(self, app: App, *, give_up_after: float | None = None) -> None:
+        self.app = app
+        self.give_up_after = give_up_after
+        self.unfinished: set[int] = set()
+        self.finished = asyncio.Event()
+        self._queues: dict[int, deque[Update]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, update: Update) -> None:
+        user = update.effective_user
+        key = user.id if user else -update.update_id
+        self.unfinished.add(update.update_id)
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(update)
+            return
+        self._queues[key] = deque([update])
+        task = asyncio.create_task(self._drain(key), name=f"lane-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, key: int) -> None:
+        queue = self._queues[key]
         try:
-            updates = await _fetch_or_stop(app, stop, offset=offset, long_poll=long_poll)
+            while queue:
+                update = queue[0]
+                if await handle(self.app, update, give_up_after=self.give_up_after):
+                    self.unfinished.discard(update.update_id)
+                queue.popleft()
+                self.finished.set()
+        finally:
+            self._queues.pop(key, None)
+
+    async def join(self, within: float | None = None) -> None:
+        """Wait for every lane (cancelling what is left after `within` seconds)."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=within)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+
+async def handle(app: App, update: Update, *, give_up_after: float | None = None) -> bool:
+    """Handle one update; while the database is away, again and again until it answers.
+    False when it was given up (after `give_up_after` seconds): it must come again."""
+    retry: set[int] = app.bot_data.setdefault(RETRY, set())
+    again: set[int] = app.bot_data.setdefault(AGAIN, set())
+    database = _health(app).database
+    waited = 0.0
+    try:
+        while True:
+            await app.process_update(update)
+            if update.update_id not in retry:
+                return True
+            retry.discard(update.update_id)
+            database.retry("updates")
+            if give_up_after is not None and waited >= give_up_after:
+                return False
+            pause = database.backoff()
+            await database.wait(pause)
+            waited += pause
+            again.add(update.update_id)
+    finally:
+        again.discard(update.update_id)
+
+
+async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POLL_SECONDS) -> None:
+    """Fetch, handle and confirm updates until `stop` is set."""
+    lanes = Lanes(app)
+    telegram = _health(app).telegram
+    next_id, confirmed = 0, 0
+    while not stop.is_set():
+        offset = min(lanes.unfinished, default=next_id)
+        if offset > confirmed:
+            await _store_conversations(app)  # conversation states stored before confirming
+        asked = time.monotonic()
+        try:
+            wait = 0 if lanes.unfinished or telegram.down else long_poll
+            updates = await _fetch_or_stop(app, stop, offset=offset, long_poll=wait)
         except RetryAfter as error:
             await _sleep_or_stop(stop, _seconds(error.retry_after))
             continue
@@ -46,22 +140,36 @@ async def poll_until(
             log.error("another process polls with this token; waiting")
             await _sleep_or_stop(stop, 5.0)
             continue
-        except (NetworkError, TelegramError) as error:
-            log.warning("getUpdates failed (%s); retrying in %.0fs", type(error).__name__, backoff)
-            await _sleep_or_stop(stop, backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
+        except TelegramError as error:  # tried again at most 5 s after the last try began
+            _failed(telegram, error, began=asked)
+            spent = time.monotonic() - asked
+            await _sleep_or_stop(stop, max(min(telegram.backoff(), MAX_BACKOFF) - spent, 0.0))
             continue
-        backoff, confirmed = 1.0, offset  # that getUpdates carried the offset to Telegram
-        if updates:
-            await handle_batch(app, readable(app, updates))
-            offset = max(offset, *(_update_id(data) + 1 for data in updates))
-    if offset > confirmed:  # stopped right after a batch: confirm it. (A stop during a long
-        # poll needs no call, as that poll carried the offset; one would wait behind it.)
+        confirmed = offset  # that getUpdates carried the offset to Telegram
+        fresh = [data for data in updates if _update_id(data) >= next_id]
+        if fresh:
+            next_id = max(_update_id(data) for data in fresh) + 1
+            for update in readable(app, fresh):
+                lanes.add(update)
+        elif lanes.unfinished:
+            lanes.finished.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(lanes.finished.wait(), BUSY_PAUSE)
+    await lanes.join(STOP_GRACE)
+    offset = min(lanes.unfinished, default=next_id)
+    if offset > confirmed:  # stopped with handled updates still unconfirmed: confirm them
+        await _store_conversations(app)
         with suppress(TelegramError):
             await _get_updates(app, offset=offset, long_poll=0, limit=1)
 
 
-def readable(app: Application[Any, Any, Any, Any, Any, Any], batch: Sequence[Any]) -> list[Update]:
+def _failed(telegram: Outage, error: TelegramError, *, began: float) -> None:
+    """getUpdates failed: the limiter has told the outage already, unless it never got there."""
+    if not telegram.down:
+        telegram.failed(error, began=began)
+
+
+def readable(app: App, batch: Sequence[Any]) -> list[Update]:
     """The updates of a raw batch that python-telegram-bot can read. One it cannot read (a
     field it does not know yet, or a broken update) is logged by id and error type, never its
     text, and skipped; `bot.get_updates` would fail the whole batch, every time, and stop us."""
@@ -77,31 +185,37 @@ def readable(app: Application[Any, Any, Any, Any, Any, Any], batch: Sequence[Any
 
 
 async def handle_batch(
-    app: Application[Any, Any, Any, Any, Any, Any], updates: Sequence[Update]
-) -> None:
-    """Handle a batch: each user's updates in order, users side by side."""
-    lanes: defaultdict[int, list[Update]] = defaultdict(list)
+    app: App, updates: Sequence[Update], *, give_up_after: float | None = None
+) -> bool:
+    """Handle a batch: each user's updates in order, users side by side; True when every
+    update was handled (False: one was given up while the database was away)."""
+    lanes = Lanes(app, give_up_after=give_up_after)
     for update in updates:
-        user = update.effective_user
-        lanes[user.id if user else -update.update_id].append(update)
-    await asyncio.gather(*(_handle_in_order(app, lane) for lane in lanes.values()))
-    if app.persistence is not None:
-        await app.update_persistence()  # conversation states stored before the batch is confirmed
+        lanes.add(update)
+    await lanes.join()
+    await _store_conversations(app)
+    return not lanes.unfinished
 
 
-async def _handle_in_order(
-    app: Application[Any, Any, Any, Any, Any, Any], lane: list[Update]
-) -> None:
-    for update in lane:
-        await app.process_update(update)
+async def _store_conversations(app: App) -> None:
+    if app.persistence is None:
+        return
+    try:
+        await app.update_persistence()
+    except Exception as error:  # the database is away: a step typed now may have to be redone
+        _health(app).database.failed(error)
+
+
+def _health(app: App) -> Health:
+    services = app.bot_data.get("services")
+    health = getattr(services, "health", None)
+    if health is None:  # an Application without our services (benchmarks' ceilings)
+        health = app.bot_data.setdefault("polling_health", Health())
+    return health
 
 
 async def _fetch_or_stop(
-    app: Application[Any, Any, Any, Any, Any, Any],
-    stop: asyncio.Event,
-    *,
-    offset: int,
-    long_poll: int,
+    app: App, stop: asyncio.Event, *, offset: int, long_poll: int
 ) -> list[Any]:
     fetch = asyncio.ensure_future(_get_updates(app, offset=offset, long_poll=long_poll))
     stopping = asyncio.ensure_future(stop.wait())
@@ -115,9 +229,7 @@ async def _fetch_or_stop(
     return list(fetch.result() or [])
 
 
-async def _get_updates(
-    app: Application[Any, Any, Any, Any, Any, Any], *, offset: int, long_poll: int, limit: int = 100
-) -> Any:
+async def _get_updates(app: App, *, offset: int, long_poll: int, limit: int = 100) -> Any:
     """getUpdates, unparsed (see `readable`)."""
     return await app.bot.do_api_request(
         GET_UPDATES,

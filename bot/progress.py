@@ -1,76 +1,167 @@
-"""The message a council member sees while their round goes out: edited as it goes."""
+"""The message a council member sees while their round goes out: edited as it goes.
+
+It always tells the truth: the counts, and when nothing moves, why ("waiting: Telegram is not
+reachable (since 10:42), 134 to go"). A round this process sends is looked at after each
+batch and every two seconds besides (`tick`), so the message never stays frozen; an edit that
+failed is simply made again, and the final line is tried until it was shown (also after a
+restart: `resume`). While the database is away, the last counts read are shown with the wait.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from telegram import Bot
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.health import Health, Outage
+from bot.rate import BULK
 from bot.results import bar
-from bot.texts import texts_for
+from bot.texts import Texts, texts_for
 from storage import outbox
-from storage.db import Database
-from storage.models import DeliveryStatus, Person, Poll, Round, utcnow
+from storage.db import Database, is_outage
+from storage.models import Council, DeliveryStatus, Person, Poll, Round, utcnow
 
+log = logging.getLogger(__name__)
 EDIT_EVERY = 2.0
+RESUME_WITHIN = timedelta(days=2)
+"""Rounds made this recently whose final line was never shown get it after a restart."""
+OPEN = (DeliveryStatus.pending, DeliveryStatus.claimed)
+
+
+@dataclass
+class Snapshot:
+    """What the message of one round shows, as last read from the database."""
+
+    sending: Round
+    title: str
+    language: str
+    timezone: str
+    counts: Counter[DeliveryStatus]
+    failures: Counter[str]
+
+    @property
+    def left(self) -> int:
+        return sum(self.counts[status] for status in OPEN)
 
 
 class Progress:
     """Keeps each round's progress message up to date, at most every two seconds."""
 
-    def __init__(
-        self, *, bot: Bot, db: Database, pace: Callable[[int], Awaitable[None]] | None = None
-    ) -> None:
+    def __init__(self, *, bot: Bot, db: Database, health: Health) -> None:
         self.bot = bot
         self.db = db
-        self.pace = pace  # the outbox's pacing: Telegram counts the edits in its 30/s too
+        self.health = health
+        self._watching: set[int] = set()
         self._edited: dict[int, float] = {}
         self._looked: dict[int, float] = {}
         self._started: dict[int, tuple[float, int]] = {}
+        self._last: dict[int, Snapshot] = {}
+        self._reporting = asyncio.Lock()
+
+    def watch(self, round_ids: set[int]) -> None:
+        """Rounds this process sends: `tick` keeps them up to date until their final line."""
+        self._watching |= round_ids
+
+    async def resume(self) -> None:
+        """After a start: rounds whose final line was never shown are watched again."""
+        async with self.db.read() as session:
+            found = await session.scalars(
+                select(Round.id).where(
+                    Round.progress_chat_id.is_not(None),
+                    Round.finished_at.is_(None),
+                    Round.created_at > utcnow() - RESUME_WITHIN,
+                )
+            )
+            self.watch(set(found))
+
+    async def tick(self) -> None:
+        """Every round watched that was not looked at for two seconds is looked at now."""
+        await self.report(set(self._watching))
+
+    async def keep_up(self) -> None:
+        """Tick every two seconds, whatever the outbox is waiting for (cancel to stop)."""
+        while True:
+            await asyncio.sleep(EDIT_EVERY)
+            try:
+                await self.tick()
+            except Exception as error:  # tried again at the next tick
+                log.warning("progress not updated (%s)", type(error).__name__)
 
     async def report(self, round_ids: set[int], *, maybe_done: bool = False) -> None:
-        """Called after every batch. Between two looks (two seconds apart) a round costs no
-        query; `maybe_done` (the outbox holds no more of its rows) looks at once, so the final
-        line shows as soon as the last row is recorded."""
-        for round_id in round_ids:
-            now = time.monotonic()
-            if maybe_done or now - self._looked.get(round_id, 0.0) >= EDIT_EVERY:
-                self._looked[round_id] = now
-                await self._report(round_id)
+        """Between two looks (two seconds apart) a round costs no query; `maybe_done` (the
+        outbox holds no more of its rows) looks at once, so the final line shows as soon as
+        the last row is recorded."""
+        async with self._reporting:  # one look at a time: `keep_up` and the outbox share it
+            for round_id in round_ids:
+                now = time.monotonic()
+                if maybe_done or now - self._looked.get(round_id, 0.0) >= EDIT_EVERY:
+                    self._looked[round_id] = now
+                    await self._report(round_id)
 
     async def _report(self, round_id: int) -> None:
-        async with self.db.begin() as session:
-            sending = await session.get(Round, round_id)
-            if sending is None or sending.progress_chat_id is None or sending.finished_at:
-                return
-            counts = await outbox.round_counts(session, round_id=round_id)
-            done = not (counts[DeliveryStatus.pending] or counts[DeliveryStatus.claimed])
-            poll = await session.get(Poll, sending.poll_id)
-            language = await session.scalar(
-                select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
-            )
+        try:
+            snapshot = await self._read(round_id)
+            known = True
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            self.health.database.failed(error)
+            snapshot, known = self._last.get(round_id), False
+        if snapshot is None:
+            if known:  # finished, or no progress message: nothing to show
+                self._forget(round_id)
+            return
+        self._last[round_id] = snapshot
+        done = known and not snapshot.left
         now = time.monotonic()
         if not done and now - self._edited.get(round_id, 0.0) < EDIT_EVERY:
             return
         self._edited[round_id] = now
-        text = self._text(texts_for(language or "nl"), poll.title, counts, round_id, done, now)
-        if await self._show(sending, text) and done:
+        text = self._text(snapshot, round_id, done, now)
+        if await self._show(snapshot.sending, text) and done:
             async with self.db.begin() as session:  # only now: the final line was shown
                 stored = await session.get(Round, round_id)
                 stored.finished_at = utcnow()
                 session.add(stored)
+            self._forget(round_id)
 
-    def _text(
-        self, t, title: str, counts: Counter[DeliveryStatus], round_id: int, done: bool, now: float
-    ) -> str:
+    async def _read(self, round_id: int) -> Snapshot | None:
+        async with self.db.read() as session:
+            sending = await session.get(Round, round_id)
+            if sending is None or sending.progress_chat_id is None or sending.finished_at:
+                return None
+            counts = await outbox.round_counts(session, round_id=round_id)
+            poll = await session.get(Poll, sending.poll_id)
+            council = await session.get(Council, poll.council_id)
+            language = await session.scalar(
+                select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
+            )
+            failures = Counter[str]()
+            if counts[DeliveryStatus.failed]:
+                failures = await outbox.reasons(
+                    session, round_id=round_id, status=DeliveryStatus.failed
+                )
+        return Snapshot(sending, poll.title, language or "nl", council.timezone, counts, failures)
+
+    def _forget(self, round_id: int) -> None:
+        self._watching.discard(round_id)
+        for memory in (self._edited, self._looked, self._started, self._last):
+            memory.pop(round_id, None)
+
+    def _text(self, snapshot: Snapshot, round_id: int, done: bool, now: float) -> str:
+        t = texts_for(snapshot.language)
+        counts = snapshot.counts
         total = sum(counts.values())
-        finished = total - counts[DeliveryStatus.pending] - counts[DeliveryStatus.claimed]
         values = {
-            "title": title,
+            "title": snapshot.title,
             "sent": counts[DeliveryStatus.sent],
             "total": total,
             "blocked": counts[DeliveryStatus.blocked],
@@ -78,33 +169,50 @@ class Progress:
             "uncertain": counts[DeliveryStatus.uncertain],
         }
         if done:
-            return t("progress.done", **values)
+            text = t("progress.done", **values)
+            if snapshot.failures:
+                text += "\n" + t("progress.why", reasons=_reasons(t, snapshot.failures))
+            return text
+        finished = total - snapshot.left
         started_at, started_with = self._started.setdefault(round_id, (now, finished))
         rate = (finished - started_with) / (now - started_at) if now > started_at else 0
-        left = counts[DeliveryStatus.pending] + counts[DeliveryStatus.claimed]
-        seconds = int(left / rate) if rate else None
+        away = self._away()
+        seconds = int(snapshot.left / rate) if rate and away is None else None
         if seconds is None:
-            eta = "…"  # nothing moved yet (or it waits for quiet hours to end)
+            eta = "…"  # nothing moved yet (or it waits for quiet hours or an outage to end)
         elif seconds >= 120:
             eta = t("progress.minutes", count=seconds // 60)
         else:
             eta = t("progress.seconds", count=seconds)
+        waiting = ""
+        if away is not None:
+            since = away.since.astimezone(ZoneInfo(snapshot.timezone)).strftime("%H:%M")
+            key = "progress.away_telegram" if away is self.health.telegram else "progress.away_db"
+            waiting = "\n" + t(key, since=since, left=snapshot.left)
         return t(
             "progress.sending",
             bar=bar(finished / total if total else 1),
             eta=eta,
-            waiting="",
+            waiting=waiting,
             **values,
         )
 
+    def _away(self) -> Outage | None:
+        for outage in (self.health.database, self.health.telegram):
+            if outage.down and outage.since is not None:
+                return outage
+        return None
+
     async def _show(self, sending: Round, text: str) -> bool:
-        """Send or edit the progress message; True when the person can read `text` now."""
-        if self.pace is not None:
-            await self.pace(sending.progress_chat_id)
+        """Send or edit the progress message; True when the person can read `text` now (or
+        never can: they blocked the bot, or the chat is gone)."""
         try:
             if sending.progress_message_id is not None:
                 await self.bot.edit_message_text(
-                    text, chat_id=sending.progress_chat_id, message_id=sending.progress_message_id
+                    text,
+                    chat_id=sending.progress_chat_id,
+                    message_id=sending.progress_message_id,
+                    rate_limit_args=BULK,
                 )
                 return True
         except BadRequest as error:
@@ -113,11 +221,29 @@ class Progress:
         except TelegramError:
             return False
         try:
-            message = await self.bot.send_message(sending.progress_chat_id, text)
+            message = await self.bot.send_message(
+                sending.progress_chat_id, text, rate_limit_args=BULK
+            )
+        except (Forbidden, BadRequest) as error:
+            log.info("progress message not shown (%s); given up", type(error).__name__)
+            return True
         except TelegramError:
             return False
         async with self.db.begin() as session:
             stored = await session.get(Round, sending.id)
             stored.progress_message_id = message.message_id
             session.add(stored)
+        sending.progress_message_id = message.message_id
         return True
+
+
+def _reasons(t: Texts, failures: Counter[str]) -> str:
+    """Why rows failed, most common first: Telegram's words, or ours for giving up."""
+    parts = []
+    for error, count in failures.most_common(3):
+        if error.startswith("gave up: "):
+            shown = t("progress.gave_up", reason=error.removeprefix("gave up: "))
+        else:
+            shown = error
+        parts.append(f"{count} × {shown}")
+    return "; ".join(parts)

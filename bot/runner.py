@@ -17,6 +17,7 @@ from bot.app import build_app, prepare
 from bot.config import Settings
 from bot.context import SERVICES
 from bot.polling import poll_until
+from bot.rate import SendLimiter
 from bot.webhook import webhook_server
 from storage.db import Database
 
@@ -36,6 +37,8 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         async with app:
             await prepare(app)
             await app.start()
+            if isinstance(app.bot.rate_limiter, SendLimiter):
+                app.bot.rate_limiter.be_patient()  # start-up failed fast; now replies wait
             if alone:  # a second process on one SQLite file must not send too
                 await services.outbox.start(only_process=db.is_sqlite)
             try:

@@ -16,6 +16,8 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DATABASE_PATIENCE = 20.0
+"""Seconds a webhook request waits for the database to come back before answering 503."""
 
 
 def webhook_server(
@@ -33,7 +35,10 @@ def webhook_server(
             log.warning("webhook received a body that is not JSON; dropped")
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
         # An update we cannot read is skipped with 200: a retry would not make it readable.
-        await handle_batch(app, readable(app, [data]))
+        # While the database is away it is tried for a while, then Telegram is asked (503) to
+        # deliver it again later.
+        if not await handle_batch(app, readable(app, [data]), give_up_after=DATABASE_PATIENCE):
+            return web.json_response({"ok": False, "error": "try again"}, status=503)
         return web.json_response({"ok": True})
 
     async def health(_request: web.Request) -> web.Response:

@@ -19,8 +19,10 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import Ctx
 from bot.keyboards import plain_number
+from bot.polling import AGAIN, RETRY
 from bot.throttle import Seen, Throttle
 from handlers.ui import reply, stale_button
+from storage.db import is_outage
 from storage.people import load_profile
 
 FLOOD_LIMIT = 40
@@ -35,9 +37,17 @@ SEEN = "gate_seen"
 async def identify(update: Update, ctx: Ctx) -> None:
     """Drop repeats and floods; load the user's profile and language; refuse button data with
     odd numbers; answer edits, and group chats with a pointer to a private one."""
-    if not ctx.bot_data[SEEN].first_time(update.update_id) or await _flooding(update, ctx):
+    again = update.update_id in ctx.bot_data.get(AGAIN, ())  # the database was away before
+    if not again and (
+        not ctx.bot_data[SEEN].first_time(update.update_id) or await _flooding(update, ctx)
+    ):
         raise ApplicationHandlerStop  # a repeated delivery, or one update too many
-    await _load_profile(update, ctx)
+    try:
+        await _load_profile(update, ctx)
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        handle_again(update, ctx, error)  # and nothing else runs for it now
     if update.callback_query and _odd_numbers(update.callback_query.data):
         await stale_button(update, ctx)
         raise ApplicationHandlerStop
@@ -59,9 +69,22 @@ async def _flooding(update: Update, ctx: Ctx) -> bool:
         return False
     chat = update.effective_chat
     if chat is not None and chat.type == Chat.PRIVATE and _admitted(ctx, NOTICES, user.id):
-        await _load_profile(update, ctx)
+        try:
+            await _load_profile(update, ctx)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            ctx.settle_language(update)  # the notice in their Telegram language, then
         await reply(update, ctx.t("common.too_many"))
     return True
+
+
+def handle_again(update: Update, ctx: Ctx, error: Exception) -> None:
+    """The database is away: stop this update here, without a word to the person; the poller
+    (or webhook) handles it again once the database answers, so nothing they did is lost."""
+    ctx.bot_data.setdefault(RETRY, set()).add(update.update_id)
+    ctx.services.health.database.failed(error)
+    raise ApplicationHandlerStop
 
 
 def _odd_numbers(data: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -13,7 +14,7 @@ from bot.keyboards import callback_data, keyboard, split_data
 from bot.rounds import remind
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
 from storage import outbox, polls
-from storage.models import DeliveryStatus, Poll, PollStatus, utcnow
+from storage.models import Council, DeliveryStatus, Poll, PollStatus, utcnow
 
 PREFIX = "rm"
 
@@ -58,12 +59,20 @@ async def poll_chosen(update: Update, ctx: Ctx) -> None:
 
 
 async def show_status(update: Update, ctx: Ctx) -> None:
-    """/status: rounds still being sent, and the queue."""
+    """/status: rounds still being sent, what waits to be tried again, and an outage."""
     if not await allowed(update, ctx, "status"):
         return
     async with ctx.db.read() as session:
-        busy = await outbox.rounds_in_progress(session, council_ids=await council_ids(ctx, session))
+        mine = await council_ids(ctx, session)
+        busy = await outbox.rounds_in_progress(session, council_ids=mine)
         backlog, _ = await outbox.backlog(session, now=utcnow())
+        retrying = {
+            sending.id: await outbox.reasons(
+                session, round_id=sending.id, status=DeliveryStatus.pending
+            )
+            for sending, _, _ in busy
+        }
+        council = await session.get(Council, mine[0]) if mine else None
     if not busy:
         await reply(update, ctx.t("sending.nothing"))
         return
@@ -81,6 +90,16 @@ async def show_status(update: Update, ctx: Ctx) -> None:
                 pending=waiting,
             )
         )
+        for reason, count in retrying[sending.id].most_common(1):
+            lines.append(ctx.t("sending.retrying", count=count, reason=reason))
+    health = ctx.services.health
+    zone = ZoneInfo(council.timezone if council else "UTC")
+    for outage, key in (
+        (health.telegram, "sending.away_telegram"),
+        (health.database, "sending.away_db"),
+    ):
+        if outage.since is not None:
+            lines.append(ctx.t(key, since=outage.since.astimezone(zone).strftime("%H:%M")))
     await reply(update, "\n".join(lines))
 
 

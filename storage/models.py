@@ -273,6 +273,9 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     not_before: datetime | None = None
     claimed_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=16)
+    """The process that holds the claim (random per start): after a fault it gives back
+    exactly its own rows, at once, without waiting for the lease."""
     message_id: int | None = None
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=64)

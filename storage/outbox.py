@@ -42,6 +42,8 @@ class Claimed:
     quiet: tuple[str, str]
     reachable: bool
     """Still subscribed (active) and, for questions and reminders, the poll still open."""
+    queued_at: datetime | None = None
+    """When its round was made: a row that could not get through for too long is given up."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class Outcome:
     sent_at: datetime | None = None
 
 
-async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due rows; other processes skip rows this one holds."""
+async def claim(session: AsyncSession, *, now: datetime, limit: int, claimer: str) -> list[Claimed]:
+    """Claim up to `limit` due rows for `claimer`; other processes skip rows this one holds."""
     rows = (
         await session.execute(
             select(Delivery, Round, Person, Council, Poll.status, Membership.status)
@@ -84,7 +86,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Cla
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids))
-            .values(status=DeliveryStatus.claimed, claimed_at=now)
+            .values(status=DeliveryStatus.claimed, claimed_at=now, claimed_by=claimer)
         )
     return [
         Claimed(
@@ -100,21 +102,23 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Cla
             quiet=(council.quiet_start, council.quiet_end),
             reachable=membership is MembershipStatus.active
             and (sending.kind is RoundKind.followup or poll_status is PollStatus.open),
+            queued_at=sending.created_at,
         )
         for delivery, sending, person, council, poll_status, membership in rows
     ]
 
 
-async def record(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
-    """Store the outcomes of a batch in one statement."""
+async def record(session: AsyncSession, *, outcomes: list[Outcome], claimer: str) -> None:
+    """Store outcomes in one statement (only of rows `claimer` still holds)."""
     if not outcomes:
         return
+    table = Delivery.__table__
     statement = (
-        update(Delivery.__table__)
+        update(table)
         .where(
-            Delivery.__table__.c.id == bindparam("row_id"),
-            Delivery.__table__.c.status
-            == DeliveryStatus.claimed.value,  # not if released meanwhile
+            table.c.id == bindparam("row_id"),
+            table.c.status == DeliveryStatus.claimed.value,  # not if released meanwhile
+            table.c.claimed_by == claimer,
         )
         .values(
             status=bindparam("new_status"),
@@ -168,6 +172,32 @@ async def forget_finished_reminders(session: AsyncSession, *, round_ids: set[int
         .where(~Round.id.in_(select(Delivery.round_id).where(Delivery.status.in_(OPEN))))
     )
     await session.execute(delete(Delivery).where(Delivery.round_id.in_(finished)))
+
+
+async def release_own(session: AsyncSession, *, claimer: str, keep: set[int]) -> int:
+    """Rows `claimer` claimed and does not hold in hand any more go back to pending at once
+    (after a database fault, a claim whose answer was lost may have been stored)."""
+    statement = update(Delivery).where(
+        Delivery.status == DeliveryStatus.claimed, Delivery.claimed_by == claimer
+    )
+    if keep:
+        statement = statement.where(Delivery.id.not_in(keep))
+    result = await session.execute(statement.values(status=DeliveryStatus.pending))
+    return result.rowcount or 0
+
+
+async def reasons(session: AsyncSession, *, round_id: int, status: DeliveryStatus) -> Counter[str]:
+    """Why this round's rows with `status` failed, or were tried and wait to be tried again."""
+    rows = await session.execute(
+        select(Delivery.error, func.count())
+        .where(
+            Delivery.round_id == round_id,
+            Delivery.status == status,
+            Delivery.error.is_not(None),
+        )
+        .group_by(Delivery.error)
+    )
+    return Counter({error: count for error, count in rows})
 
 
 async def release_stale(session: AsyncSession, *, claimed_before: datetime) -> int:

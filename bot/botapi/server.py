@@ -6,16 +6,16 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 
 from aiohttp import web
 
 from bot.botapi.errors import ApiError, not_found
-from bot.botapi.faults import Faults
+from bot.botapi.faults import Faults, proxy_page
 from bot.botapi.markup import inline_buttons
 from bot.botapi.methods import BY_LOWER_NAME, METHODS
-from bot.botapi.params import read_params
+from bot.botapi.params import Params, read_params
 from bot.botapi.simuser import SimGroup, SimUser
 from bot.botapi.state import JSON, BotState, Chat, StoredMessage
 from bot.botapi.transcript import TranscriptEntry, render_transcript
@@ -36,6 +36,17 @@ class SendRecord:
     message_id: int
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A call with a chat_id as the server saw it arrive (before latency and faults); `ok` is
+    whether it was answered with success (None while it runs)."""
+
+    at: float
+    method: str
+    chat_id: int | None
+    ok: bool | None
+
+
 class LocalBotApi:
     """A local Telegram Bot API server with simulated users, faults and a transcript."""
 
@@ -51,6 +62,7 @@ class LocalBotApi:
         self.faults = Faults()
         self.calls: Counter[str] = Counter()
         self.sends: list[SendRecord] = []
+        self.arrivals: list[Arrival] = []
         self.transcript: list[TranscriptEntry] = []
         self.wait_timeout = 10.0
         self.drop_pending_requested = False
@@ -117,8 +129,9 @@ class LocalBotApi:
         self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
-        """End long polls and webhook delivery, then close the server."""
+        """End long polls, a hang and webhook delivery, then close the server."""
         self.queue.close()
+        self.faults.end_hang()
         await self.webhook.clear()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -201,6 +214,17 @@ class LocalBotApi:
             labels = []
         self.transcript.append(TranscriptEntry(True, message.chat.id, None, kind, text, labels))
 
+    def busiest_second(self, *, since: float = 0.0) -> int:
+        """The most arrivals (calls with a chat_id) in one second [t, t + 1), t an arrival at or
+        after `since`: what Telegram's limit of about 30 messages a second counts."""
+        moments = sorted(a.at for a in self.arrivals if a.at >= since)
+        busiest, first = 0, 0
+        for last, moment in enumerate(moments):
+            while moment >= moments[first] + 1.0:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
     def render_transcript(self, names: dict[int, str] | None = None) -> str:
         """The transcript as readable terminal lines; names maps user ids to display names."""
         known = {uid: user.first_name for uid, user in self.users.items()}
@@ -209,19 +233,32 @@ class LocalBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Route one Bot API call and wrap its result in Telegram's envelope."""
+        arrived = time.monotonic()
         raw_name = request.match_info["method"]
         name = BY_LOWER_NAME.get(raw_name.lower(), raw_name)
         self.calls[name] += 1
         counted = name != "getUpdates"
         self._in_flight += counted
+        arrival: Arrival | None = None
+        ok = False
         try:
+            params = await read_params(request)
+            arrival = self._note_arrival(arrived, name, params)
             if request.match_info["token"] != self._token or name not in METHODS:
                 raise not_found()
+            if await self.faults.hold(name):
+                raise ApiError(502, "Bad Gateway")  # the hang ended; its caller gave up long ago
+            outage = self.faults.outage_for(name)
+            if outage is not None and outage.html:
+                page = proxy_page(outage.status)
+                return web.Response(text=page, status=outage.status, content_type="text/html")
+            if outage is not None:
+                raise outage.error()
             if self.faults.latency:
                 await asyncio.sleep(self.faults.latency)
-            params = await read_params(request)
             self.faults.check(name, params.raw("chat_id"))
             result = await METHODS[name](self, params)
+            ok = True
             return web.json_response({"ok": True, "result": result})
         except ApiError as error:
             return web.json_response(error.envelope(), status=error.status)
@@ -236,6 +273,29 @@ class LocalBotApi:
         finally:
             self._in_flight -= counted
             self._last_activity = time.monotonic()
+            if arrival is not None:
+                self._settle(arrival, ok)
+
+    def _note_arrival(self, at: float, method: str, params: Params) -> Arrival | None:
+        """Log a call that names a chat; an @username or odd value is logged as chat None."""
+        if not params.has("chat_id"):
+            return None
+        value = params.raw("chat_id")
+        chat_id: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            chat_id = value
+        elif isinstance(value, str) and value.lstrip("-").isdigit():
+            chat_id = int(value)
+        arrival = Arrival(at, method, chat_id, None)
+        self.arrivals.append(arrival)
+        return arrival
+
+    def _settle(self, arrival: Arrival, ok: bool) -> None:
+        """Fill in how an arrival ended (skipped when a test emptied the log meanwhile)."""
+        for index in range(len(self.arrivals) - 1, -1, -1):
+            if self.arrivals[index] is arrival:
+                self.arrivals[index] = replace(arrival, ok=ok)
+                return
 
     async def _download(self, request: web.Request) -> web.Response:
         """Serve the bytes of a stored file."""

@@ -70,8 +70,7 @@ async def test_a_written_poll_reaches_every_family(api: LocalBotApi, bot: Runnin
 
     assert member.messages[-2].text.startswith("Verstuurd! 3 gezinnen krijgen de peiling nu.")
     assert member.last.text == (
-        "✅ “Hoe gaat het?” is verstuurd naar 3 van de 3 mensen. "
-        "Bot geblokkeerd: 0 · mislukt: 0 · onzeker: 0."
+        "✅ “Hoe gaat het?” is verstuurd naar 3 van de 3 mensen. Bot geblokkeerd: 0 · mislukt: 0."
     ), "the progress message ends with a final line"
     for family in reached:
         assert "Cliëntenraad Noord vraagt jou: Hoe gaat het?" in family.last.text

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi, SimUser
 from bot.config import Settings
@@ -205,6 +205,17 @@ async def test_status_shows_what_is_being_sent(api: LocalBotApi, bot: RunningBot
     await open_poll_now(bot.db, questions=QUESTION, title="Bezig")
     await member.command("status")
     assert "Bezig (vragen): 0 van 2 gedaan, 2 wachten nog" in member.last.text
+
+    async with bot.db.begin() as session:  # one row was tried during an outage of the database
+        await session.execute(update(Delivery).where(Delivery.id == 1).values(error="Bad Gateway"))
+    database = bot.app.bot_data[SERVICES].health.database
+    database.failed(ConnectionRefusedError())
+    await member.command("status")
+    database.ok()
+    lines = member.last.text.splitlines()
+    assert "wordt zo opnieuw geprobeerd: 1 (Bad Gateway)" in lines[2]
+    assert lines[3].startswith("⏳ De database is niet bereikbaar (sinds ")
+    assert "Er gaat niets verloren" in lines[3]
 
 
 async def test_forged_schedule_buttons_are_refused(api: LocalBotApi, bot: RunningBot) -> None:
