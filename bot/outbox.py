@@ -38,6 +38,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.asking import next_question
+from bot.claims import Claims
 from bot.health import Health, describe
 from bot.progress import Progress
 from bot.questions import closes_on
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 BATCH = 50
 IDLE_SECONDS = 1.0
 LEASE = timedelta(minutes=10)  # longer than any batch, 429 waits included
+DEAD_EVERY = 15.0
+"""Seconds between looks for claims of processes that died (PostgreSQL, `bot.claims`)."""
 RETRY_CAP = 5.0
 """Seconds at most between two tries of a row that failed in a way that may pass."""
 LINGER = 0.05
@@ -109,6 +112,7 @@ class Outbox:
         self.give_up_after = give_up_after
         self.claimer = secrets.token_hex(8)
         """Marks the rows this process claims (new at every start)."""
+        self.claims = Claims(db, self.claimer)
         self.progress = Progress(bot=bot, db=db, health=health)
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -130,8 +134,11 @@ class Outbox:
         """Release rows claimed by a process that died, then start the worker.
 
         The only process (SQLite) releases every claimed row at once; with several processes
-        (PostgreSQL) only rows older than the lease, which no live process still holds."""
+        (PostgreSQL) the rows of processes that hold no lock any more (`bot.claims`), and
+        rows older than the lease that no process marked as its own."""
+        await self.claims.hold()
         await self.release_stale(now=utcnow() + (LEASE if only_process else timedelta(0)))
+        await self.claims.release_dead()
         with suppress(Exception):
             await self.progress.resume()
         self._task = asyncio.create_task(self._run(), name="outbox")
@@ -158,6 +165,7 @@ class Outbox:
             await asyncio.wait_for(self._flush(), timeout=5.0)
             self._in_hand.clear()  # nothing is being sent any more
             await self._release_own()
+        await self.claims.close()
         self._task, self._stopping = None, False
 
     async def release_stale(self, *, now: datetime) -> int:
@@ -195,16 +203,20 @@ class Outbox:
         return self._stopping or self.health.telegram.down
 
     async def _run(self) -> None:
-        released_at = time.monotonic()
+        released_at = looked_at = time.monotonic()
         while not self._stopping:
             try:
                 if self._faults != self._released:  # give back what a fault left claimed
                     faults = self._faults
                     if self.health.database.down:
                         await self.health.database.wait()
+                    await self.claims.hold()
                     await self._release_own()
                     self._released = faults
                 await self.drain()
+                if time.monotonic() - looked_at > DEAD_EVERY:
+                    await self.claims.release_dead()
+                    looked_at = time.monotonic()
                 if time.monotonic() - released_at > LEASE.total_seconds() / 2:
                     await self.release_stale(now=utcnow())
                     released_at = time.monotonic()

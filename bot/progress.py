@@ -243,6 +243,8 @@ def _reasons(t: Texts, failures: Counter[str]) -> str:
     for error, count in failures.most_common(3):
         if error.startswith("gave up: "):
             shown = t("progress.gave_up", reason=error.removeprefix("gave up: "))
+        elif "chat not found" in error.lower():
+            shown = t("progress.chat_gone")
         else:
             shown = error
         parts.append(f"{count} × {shown}")
