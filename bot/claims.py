@@ -1,6 +1,7 @@
 """Whose outbox claims are still alive (PostgreSQL): each process holds an advisory lock named
 after its claimer token for as long as it lives, so the rows of a process that died (SIGKILL,
-a lost machine) go back to pending within seconds, not after the ten-minute lease.
+a lost machine) go back to pending within half a minute, not after the ten-minute lease: when
+another process finds the lock free twice, `patience` seconds apart.
 
 PostgreSQL ends a session's advisory locks when the session ends, and a killed process's
 sessions end when its connections close. A process whose own lock connection was lost (a
@@ -11,6 +12,7 @@ one process, which gives back every claimed row when it starts.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -30,26 +32,38 @@ def lock_key(claimer: str) -> int:
 class Claims:
     """This process's advisory lock, and the release of dead processes' claims."""
 
-    def __init__(self, db: Database, claimer: str) -> None:
+    def __init__(self, db: Database, claimer: str, *, patience: float) -> None:
         self.db = db
         self.claimer = claimer
+        self.patience = patience
+        """Seconds a claimer's lock must have been free before its rows are taken back: a
+        live process whose lock went with a database restart takes it again before then."""
         self._connection: Any = None
+        self._free_since: dict[str, float] = {}
 
     async def hold(self) -> None:
-        """Take (or check) this process's lock; a lost connection takes it again."""
+        """Take (or check) this process's lock, before every claim; a lost connection takes
+        it again."""
         if self.db.is_sqlite:
             return
         try:
             if self._connection is not None:
                 await self._connection.execute(text("SELECT 1"))
+                await self._connection.commit()
                 return
         except Exception:
-            await self.close()
-        self._connection = await self.db.engine.connect()
-        await self._connection.execute(
-            text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(self.claimer)}
-        )
-        await self._connection.commit()
+            await self._drop()
+        connection = await self.db.engine.connect()
+        try:
+            await connection.execute(
+                text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(self.claimer)}
+            )
+            await connection.commit()
+        except Exception:
+            with suppress(Exception):
+                await connection.invalidate()
+            raise
+        self._connection = connection
 
     async def release_dead(self) -> int:
         """Rows claimed by processes that hold no lock any more go back to pending."""
@@ -67,10 +81,16 @@ class Claims:
                 )
                 .distinct()
             )
-            for claimer in list(claimers):
+            now = time.monotonic()
+            found = list(claimers)
+            self._free_since = {c: t for c, t in self._free_since.items() if c in found}
+            for claimer in found:
                 key = {"key": lock_key(claimer)}
                 if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
-                    continue  # alive
+                    self._free_since.pop(claimer, None)  # alive
+                    continue
+                if now - self._free_since.setdefault(claimer, now) < self.patience:
+                    continue  # free now; taken back only if it stays free
                 result = await session.execute(
                     update(Delivery)
                     .where(
@@ -84,7 +104,19 @@ class Claims:
         return released
 
     async def close(self) -> None:
+        """Let go of the lock (a process that stops has given back its rows)."""
         if self._connection is not None:
             with suppress(Exception):
-                await self._connection.close()  # the lock ends with the session
+                await self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(self.claimer)}
+                )
+                await self._connection.commit()
+        await self._drop()
+
+    async def _drop(self) -> None:
+        if self._connection is not None:
+            with suppress(Exception):
+                await self._connection.invalidate()  # not back to the pool with a lock
+            with suppress(Exception):
+                await self._connection.close()
         self._connection = None

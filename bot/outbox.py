@@ -29,13 +29,15 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import Counter
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.asking import next_question
 from bot.claims import Claims
@@ -112,7 +114,7 @@ class Outbox:
         self.give_up_after = give_up_after
         self.claimer = secrets.token_hex(8)
         """Marks the rows this process claims (new at every start)."""
-        self.claims = Claims(db, self.claimer)
+        self.claims = Claims(db, self.claimer, patience=DEAD_EVERY)
         self.progress = Progress(bot=bot, db=db, health=health)
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -125,7 +127,9 @@ class Outbox:
         """Faults seen (mostly the database's); a batch claimed before the latest one is
         given back unsent, as is anything else this process still has claimed."""
         self._released = 0
-        self._in_hand: set[int] = set()
+        self._in_hand: Counter[int] = Counter()
+        """Rows claimed and not recorded yet (a row recorded as due at once may be claimed
+        again before its first claim is settled: hence a count)."""
 
     def kick(self) -> None:
         self._wake.set()
@@ -137,8 +141,11 @@ class Outbox:
         (PostgreSQL) the rows of processes that hold no lock any more (`bot.claims`), and
         rows older than the lease that no process marked as its own."""
         await self.claims.hold()
-        await self.release_stale(now=utcnow() + (LEASE if only_process else timedelta(0)))
-        await self.claims.release_dead()
+        if only_process:
+            await self.release_stale(now=utcnow() + LEASE, unmarked_only=False)
+        else:
+            await self.release_stale(now=utcnow())
+            await self.claims.release_dead()
         with suppress(Exception):
             await self.progress.resume()
         self._task = asyncio.create_task(self._run(), name="outbox")
@@ -168,9 +175,14 @@ class Outbox:
         await self.claims.close()
         self._task, self._stopping = None, False
 
-    async def release_stale(self, *, now: datetime) -> int:
+    async def release_stale(self, *, now: datetime, unmarked_only: bool = True) -> int:
+        """Rows claimed before `now - LEASE` go back to pending: only rows no process marked
+        as its own (those are given back by their process, or by `bot.claims` when it died),
+        unless `unmarked_only` is off (the only process, at start)."""
         async with self.db.begin() as session:
-            return await outbox.release_stale(session, claimed_before=now - LEASE)
+            return await outbox.release_stale(
+                session, claimed_before=now - LEASE, unmarked_only=unmarked_only
+            )
 
     async def drain(self) -> int:
         """Send everything that is due now (after any drain already running in this process),
@@ -191,7 +203,7 @@ class Outbox:
                 await sending
                 await self._flush()
                 if upcoming is not None and upcoming.faults != self._faults:
-                    self._in_hand -= {job.delivery_id for job in upcoming.jobs}
+                    self._settled(job.delivery_id for job in upcoming.jobs)
                     upcoming = None  # given back by `_run` (claimed before a fault)
                 await self._report(batch, upcoming)
                 handled += len(batch.jobs)
@@ -211,7 +223,8 @@ class Outbox:
                     if self.health.database.down:
                         await self.health.database.wait()
                     await self.claims.hold()
-                    await self._release_own()
+                    async with self._draining:
+                        await self._release_own()
                     self._released = faults
                 await self.drain()
                 if time.monotonic() - looked_at > DEAD_EVERY:
@@ -236,7 +249,7 @@ class Outbox:
 
     async def _release_own(self) -> None:
         async with self.db.begin() as session:
-            await outbox.release_own(session, claimer=self.claimer, keep=self._in_hand)
+            await outbox.release_own(session, claimer=self.claimer, keep=set(self._in_hand))
         self.health.database.ok()
 
     async def _next_batch(self) -> Batch | None:
@@ -245,6 +258,7 @@ class Outbox:
         faults = self._faults
         limit = 1 if self.health.telegram.down else BATCH  # while away, one row tries
         try:
+            await self.claims.hold()  # a live process's lock before every claim
             async with self.db.begin() as session:
                 jobs = await outbox.claim(session, now=utcnow(), limit=limit, claimer=self.claimer)
         except Exception as error:
@@ -253,14 +267,14 @@ class Outbox:
         self.health.database.ok()
         if not jobs:
             return None
-        self._in_hand |= {job.delivery_id for job in jobs}
+        self._in_hand.update(job.delivery_id for job in jobs)
         self.progress.watch({job.round_id for job in jobs})
         batch = Batch(jobs, faults=faults)
         try:
             await self._compose_batch(batch)
         except Exception as error:  # the database went away: give the rows back
             self._fault(error, "composing")
-            self._in_hand -= {job.delivery_id for job in jobs}
+            self._settled(job.delivery_id for job in jobs)
             return None
         return batch
 
@@ -306,16 +320,41 @@ class Outbox:
         while self._unrecorded:
             await asyncio.sleep(LINGER)
             taken, self._unrecorded = self._unrecorded, []
+            failures = 0
             while True:
                 try:
                     await self._record(taken)
+                    self.health.database.ok()
                     break
                 except Exception as error:
+                    failures += 1
                     self._fault(error, "recording")
-                    self.health.database.retry("outcomes", len(taken))
-                    await self.health.database.wait(self.health.database.backoff())
-            self.health.database.ok()
-            self._in_hand -= {outcome.delivery_id for outcome, _ in taken}
+                    if is_outage(error):
+                        self.health.database.retry("outcomes", len(taken))
+                        await self.health.database.wait(self.health.database.backoff())
+                    elif failures < 3:
+                        await asyncio.sleep(float(failures))
+                    else:  # not an outage, and it stays: one row must be the cause
+                        await self._record_one_by_one(taken)
+                        break
+            self._settled(outcome.delivery_id for outcome, _ in taken)
+
+    async def _record_one_by_one(self, taken: list[tuple[Outcome, int | None]]) -> None:
+        """Record each outcome alone; one that cannot be recorded stays claimed (and is given
+        back, to be sent again, after the next fault or restart)."""
+        for one in taken:
+            try:
+                await self._record([one])
+            except Exception as error:
+                log.error(
+                    "outcome of delivery %s not recorded (%s)",
+                    one[0].delivery_id,
+                    type(error).__name__,
+                )
+
+    def _settled(self, delivery_ids: Iterable[int]) -> None:
+        self._in_hand.subtract(delivery_ids)
+        self._in_hand = +self._in_hand  # drop the ones at zero
 
     async def _record(self, taken: list[tuple[Outcome, int | None]]) -> None:
         async with self.db.begin() as session:
@@ -339,7 +378,10 @@ class Outbox:
                 async with self.db.begin() as session:
                     await outbox.forget_finished_reminders(session, round_ids=reminders - more)
         except Exception as error:  # shown at the next tick
-            self._fault(error, "reporting progress")
+            if is_outage(error):
+                self.health.database.failed(error)
+            else:
+                log.warning("progress not reported (%s)", type(error).__name__)
 
     async def _answered(self, session: Any, jobs: list[Claimed]) -> set[str] | None:
         """Pseudonyms of who among these recipients already answered their poll (one query);
@@ -447,6 +489,8 @@ class Outbox:
             return _again(job, None, attempts=job.attempts, reason="not reachable")
         except NetworkError as error:  # 5xx, timeouts, lost connections: try again later
             return self._later(job, attempts, error)
+        except TelegramError as error:  # a 401/404 or a page that is not JSON: a proxy's
+            return self._later(job, attempts, error)  # fault, most likely; it may pass
         return Outcome(
             job.delivery_id,
             DeliveryStatus.sent,

@@ -38,6 +38,9 @@ BUSY_PAUSE = 0.25
 """Seconds to wait for an update to finish when getUpdates brought nothing new (while updates
 are unfinished, Telegram answers at once with them again)."""
 STOP_GRACE = 10.0
+DATABASE_PATIENCE = 600.0
+"""Seconds an update is tried again while the database is away, before polling drops it
+(logged): a fault that lasts longer needs a person anyway, and the offset must move on."""
 GET_UPDATES = "getupdates"
 """Method names are case-insensitive in the Bot API; this spelling gets the raw batch through
 `do_api_request` without its warning that `bot.get_updates` exists (which we avoid, see
@@ -52,9 +55,12 @@ AGAIN = "updates_again"
 class Lanes:
     """One lane of updates per person, handled in order; the ids not finished yet."""
 
-    def __init__(self, app: App, *, give_up_after: float | None = None) -> None:
+    def __init__(self, app: App, *, give_up_after: float, drop_given_up: bool) -> None:
         self.app = app
         self.give_up_after = give_up_after
+        self.drop_given_up = drop_given_up
+        """Polling drops an update given up (it would hold the offset for ever); the webhook
+        keeps it unfinished, and asks Telegram to deliver it again."""
         self.unfinished: set[int] = set()
         self.finished = asyncio.Event()
         self._queues: dict[int, deque[Update]] = {}
@@ -80,6 +86,13 @@ class Lanes:
                 update = queue[0]
                 if await handle(self.app, update, give_up_after=self.give_up_after):
                     self.unfinished.discard(update.update_id)
+                elif self.drop_given_up:
+                    log.error(
+                        "update %s dropped: the database was away for %.0f s",
+                        update.update_id,
+                        self.give_up_after,
+                    )
+                    self.unfinished.discard(update.update_id)
                 queue.popleft()
                 self.finished.set()
         finally:
@@ -96,33 +109,31 @@ class Lanes:
             await asyncio.wait(pending)
 
 
-async def handle(app: App, update: Update, *, give_up_after: float | None = None) -> bool:
+async def handle(app: App, update: Update, *, give_up_after: float = DATABASE_PATIENCE) -> bool:
     """Handle one update; while the database is away, again and again until it answers.
     False when it was given up (after `give_up_after` seconds): it must come again."""
     retry: set[int] = app.bot_data.setdefault(RETRY, set())
     again: set[int] = app.bot_data.setdefault(AGAIN, set())
     database = _health(app).database
     waited = 0.0
-    try:
-        while True:
-            await app.process_update(update)
-            if update.update_id not in retry:
-                return True
-            retry.discard(update.update_id)
-            database.retry("updates")
-            if give_up_after is not None and waited >= give_up_after:
-                return False
-            pause = database.backoff()
-            await database.wait(pause)
-            waited += pause
-            again.add(update.update_id)
-    finally:
-        again.discard(update.update_id)
+    while True:
+        await app.process_update(update)
+        if update.update_id not in retry:
+            again.discard(update.update_id)
+            return True
+        retry.discard(update.update_id)
+        again.add(update.update_id)  # also when it comes again from Telegram (a webhook 503)
+        database.retry("updates")
+        if waited >= give_up_after:
+            return False
+        pause = database.backoff()
+        await database.wait(pause)
+        waited += pause
 
 
 async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POLL_SECONDS) -> None:
     """Fetch, handle and confirm updates until `stop` is set."""
-    lanes = Lanes(app)
+    lanes = Lanes(app, give_up_after=DATABASE_PATIENCE, drop_given_up=True)
     telegram = _health(app).telegram
     next_id, confirmed = 0, 0
     while not stop.is_set():
@@ -185,11 +196,11 @@ def readable(app: App, batch: Sequence[Any]) -> list[Update]:
 
 
 async def handle_batch(
-    app: App, updates: Sequence[Update], *, give_up_after: float | None = None
+    app: App, updates: Sequence[Update], *, give_up_after: float = DATABASE_PATIENCE
 ) -> bool:
     """Handle a batch: each user's updates in order, users side by side; True when every
     update was handled (False: one was given up while the database was away)."""
-    lanes = Lanes(app, give_up_after=give_up_after)
+    lanes = Lanes(app, give_up_after=give_up_after, drop_given_up=False)
     for update in updates:
         lanes.add(update)
     await lanes.join()

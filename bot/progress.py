@@ -65,6 +65,7 @@ class Progress:
         self._started: dict[int, tuple[float, int]] = {}
         self._last: dict[int, Snapshot] = {}
         self._reporting = asyncio.Lock()
+        self._shown: dict[int, str] = {}
 
     def watch(self, round_ids: set[int]) -> None:
         """Rounds this process sends: `tick` keeps them up to date until their final line."""
@@ -153,7 +154,7 @@ class Progress:
 
     def _forget(self, round_id: int) -> None:
         self._watching.discard(round_id)
-        for memory in (self._edited, self._looked, self._started, self._last):
+        for memory in (self._edited, self._looked, self._started, self._last, self._shown):
             memory.pop(round_id, None)
 
     def _text(self, snapshot: Snapshot, round_id: int, done: bool, now: float) -> str:
@@ -206,6 +207,14 @@ class Progress:
     async def _show(self, sending: Round, text: str) -> bool:
         """Send or edit the progress message; True when the person can read `text` now (or
         never can: they blocked the bot, or the chat is gone)."""
+        if self._shown.get(sending.id) == text:
+            return True  # nothing changed (quiet hours, an outage): no call
+        shown = await self._edit_or_send(sending, text)
+        if shown:
+            self._shown[sending.id] = text
+        return shown
+
+    async def _edit_or_send(self, sending: Round, text: str) -> bool:
         try:
             if sending.progress_message_id is not None:
                 await self.bot.edit_message_text(
@@ -218,6 +227,9 @@ class Progress:
         except BadRequest as error:
             if "not modified" in str(error):
                 return True  # otherwise (deleted, too old): a new message below
+        except Forbidden:
+            log.info("progress message not shown (Forbidden); given up")
+            return True  # the sender blocked the bot
         except TelegramError:
             return False
         try:

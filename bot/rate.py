@@ -53,6 +53,10 @@ BULK: dict[str, Any] = {"bulk": True}
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class _NotNow(Exception):
+    """A slot came, but Telegram went away meanwhile and this call is not the one to try."""
+
+
 class TelegramUnreachable(NetworkError):
     """Telegram is away and this bulk send was not the one to try: it did not go out."""
 
@@ -116,7 +120,13 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
             probe = await self._reachable(bulk=bulk, deadline=deadline)
             began = time.monotonic()
             try:
-                result = await self._within_limit(callback, args, kwargs, chat_id, bulk=bulk)
+                result = await self._within_limit(
+                    callback, args, kwargs, chat_id, bulk=bulk, probe=probe
+                )
+            except _NotNow:  # Telegram went away while this call waited for its slot
+                if bulk:
+                    raise TelegramUnreachable from None
+                continue
             except RetryAfter as error:
                 self.telegram.ok()
                 self._pause(_seconds(error.retry_after) + 0.1)
@@ -179,11 +189,12 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id: int | None,
         *,
         bulk: bool,
+        probe: bool,
     ) -> Result:
-        pause = self._paused_until - time.monotonic()
-        if pause > 0:  # a 429: every call waits it out (a later 429 is waited out next time)
-            await asyncio.sleep(pause)
         if chat_id is None:
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:  # a 429: every call waits it out
+                await asyncio.sleep(pause)
             return await callback(*args, **kwargs)
         if bulk:
             async with self._bulk_turn:  # one bulk send at a time waits for its slot
@@ -191,7 +202,15 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
                 await self._slot(self._bulk)
         else:
             await self._slot(self._replies)
-        self._chat_last[chat_id] = time.monotonic()
+        if self.telegram.down and not probe:
+            self._busy -= 1  # not used: the slot goes to the next
+            self._dispatch()
+            raise _NotNow
+        now = time.monotonic()
+        self._chat_last[chat_id] = now
+        if now - self._pruned > PER_CHAT_SECONDS:
+            self._chat_last = {c: at for c, at in self._chat_last.items() if now - at < 1.0}
+            self._pruned = now
         try:
             return await callback(*args, **kwargs)
         finally:
@@ -202,11 +221,6 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
     async def _bulk_spacing(self, chat_id: int) -> None:
         """Bulk sends start evenly spaced, and a second after the chat's last call."""
         now = time.monotonic()
-        if now - self._pruned > PER_CHAT_SECONDS:
-            self._chat_last = {
-                chat: at for chat, at in self._chat_last.items() if now - at < PER_CHAT_SECONDS
-            }
-            self._pruned = now
         earliest = self._chat_last.get(chat_id, -PER_CHAT_SECONDS) + PER_CHAT_SECONDS
         ready = max(self._next_bulk, earliest)
         if ready > now:
@@ -235,6 +249,9 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
             raise
 
     def _free(self) -> bool:
+        """A slot is free (and no 429 is being waited out)."""
+        if time.monotonic() < self._paused_until:
+            return False
         horizon = time.monotonic() - self.window
         while self._ended and self._ended[0] <= horizon:
             self._ended.popleft()
@@ -247,9 +264,16 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
             if not future.done():
                 self._busy += 1
                 future.set_result(None)
-        if (self._replies or self._bulk) and self._ended and self._timer is None:
-            delay = self._ended[0] + self.window - time.monotonic()
-            self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._wake)
+        if not (self._replies or self._bulk) or self._timer is not None:
+            return
+        now = time.monotonic()
+        if now < self._paused_until:
+            delay = self._paused_until - now
+        elif self._ended:
+            delay = self._ended[0] + self.window - now
+        else:
+            return  # every slot is in flight: the next to end dispatches
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._wake)
 
     def _wake(self) -> None:
         self._timer = None
@@ -257,6 +281,10 @@ class SendLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def _pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        if self._timer is not None:  # wake up when the pause ends, not before
+            self._timer.cancel()
+            self._timer = None
+        self._dispatch()
 
 
 def _chat_id(value: Any) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,11 +87,14 @@ class Database:
 def is_outage(error: BaseException) -> bool:
     """True when `error` says the database is away for now (a restart, a lost connection, a
     locked or unreachable file): trying again later may work. A wrong statement or a broken
-    constraint is not an outage."""
-    seen: set[int] = set()
+    constraint is not an outage, and neither is anything Telegram's side raised (a timeout
+    talking to Telegram has an OSError among its causes too)."""
+    seen: list[BaseException] = []
     current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    while current is not None and all(current is not link for link in seen):
+        seen.append(current)  # the first link that decides, from the error itself inwards
+        if type(current).__module__.split(".")[0] in _NOT_OURS:
+            return False
         if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, _OUTAGES):
@@ -101,12 +105,16 @@ def is_outage(error: BaseException) -> bool:
     return False
 
 
+_NOT_OURS = frozenset({"telegram", "httpx", "httpcore", "aiohttp"})
+"""Errors of the chat side: never a database outage."""
 _OUTAGES = (
     exc.OperationalError,
     exc.InterfaceError,
     exc.DisconnectionError,
     exc.TimeoutError,
-    OSError,  # refused, reset, timed out: connecting to the server
+    ConnectionError,  # refused, reset, aborted: connecting to the server
+    TimeoutError,
+    socket.gaierror,
 )
 _ASYNCPG = frozenset(
     {

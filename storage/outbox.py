@@ -200,13 +200,17 @@ async def reasons(session: AsyncSession, *, round_id: int, status: DeliveryStatu
     return Counter({error: count for error, count in rows})
 
 
-async def release_stale(session: AsyncSession, *, claimed_before: datetime) -> int:
-    """Claimed rows whose process died go back to pending (their send may be repeated)."""
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.status == DeliveryStatus.claimed, Delivery.claimed_at < claimed_before)
-        .values(status=DeliveryStatus.pending)
+async def release_stale(
+    session: AsyncSession, *, claimed_before: datetime, unmarked_only: bool = True
+) -> int:
+    """Claimed rows whose process died go back to pending (their send may be repeated); with
+    `unmarked_only`, only rows that no process marked as its own."""
+    statement = update(Delivery).where(
+        Delivery.status == DeliveryStatus.claimed, Delivery.claimed_at < claimed_before
     )
+    if unmarked_only:
+        statement = statement.where(Delivery.claimed_by.is_(None))
+    result = await session.execute(statement.values(status=DeliveryStatus.pending))
     return result.rowcount or 0
 
 

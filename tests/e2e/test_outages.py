@@ -10,17 +10,21 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi
-from bot.config import Settings
+from bot.config import Settings, WebhookSettings
+from bot.runner import serve
+from storage.db import Database
 from storage.models import Answer, Delivery, DeliveryStatus, Respondent, Round
 from tests.builders import open_poll_now, populate
 from tests.e2e.conftest import RunningBot, polling_bot
+from tests.e2e.test_webhook import SECRET, free_port
 from tests.proxy import TcpProxy
 
 QUESTIONS = [
@@ -239,3 +243,68 @@ async def test_taps_and_a_round_together_stay_within_the_rate(
     assert all(asked(api, i, "Alles goed?") == 1 for i in ids)
     busiest = api.busiest_second(since=began)
     assert busiest <= 20, f"{busiest} calls arrived in one second at a limit of 20"
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="needs PostgreSQL (DATABASE_URL)")
+async def test_webhook_tap_while_the_database_is_away_comes_again_and_counts_once(
+    api: LocalBotApi, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.webhook.DATABASE_PATIENCE", 1.0)  # then 503: Telegram tries again
+    api.webhook.retry_delay = 0.5
+    host, port = settings_host(db_url)
+    async with TcpProxy(host, port) as proxy:
+        through = replace(settings, database_url=proxy.url_for(db_url))
+        async with webhook_bot(api, through):
+            direct = Database(db_url)
+            family = api.user((await populate(direct, count=1, first_id=5_400_000))[0])
+            await open_poll_now(direct, questions=QUESTIONS)
+            await direct.dispose()
+            await until(lambda: bool(family.last), within=10, what="the question")
+            proxy.drop()
+            proxy.refuse()
+            tapped = asyncio.create_task(family.press("Ja"))
+            await until(lambda: 503 in api.webhook_statuses, within=10, what="a 503")
+            proxy.restore()
+            await tapped
+            await until(
+                lambda: asked(api, family.chat.id, "Nog iets?") == 1,
+                within=10,
+                what="the next question",
+            )
+
+    assert await answers_of(db_url) == (1, 1), "the tap stored once"
+    assert toasts(api, family.chat.id) == ["Bewaard ✓"], "one answer to the tap"
+    assert api.webhook_statuses[-1] == 200
+
+
+async def answers_of(db_url: str) -> tuple[int, int]:
+    db = Database(db_url)
+    try:
+        async with db.read() as session:
+            answers = await session.scalar(select(func.count()).select_from(Answer))
+            respondents = await session.scalar(select(func.count()).select_from(Respondent))
+    finally:
+        await db.dispose()
+    return answers or 0, respondents or 0
+
+
+@asynccontextmanager
+async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[None]:
+    """The bot in webhook mode (`achterban run` with mode = "webhook") until the block ends."""
+    port = free_port()
+    hook = WebhookSettings(
+        listen="127.0.0.1",
+        port=port,
+        path="/tg",
+        secret_token=SECRET,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    telegram = replace(settings.telegram, mode="webhook", webhook=hook)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
+    await until(lambda: api.webhook.active, within=10, what="the webhook set")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
