@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
-from bot.config import Settings
+from bot.config import Settings, WebhookSettings
 from bot.context import SERVICES
 from bot.polling import poll_until
-from bot.runner import running
+from bot.runner import running, serve
 from storage.db import Database
 from tests.builders import make_settings
 
@@ -41,6 +42,41 @@ async def polling_bot(settings: Settings) -> AsyncIterator[RunningBot]:
         finally:
             stop.set()
             await task
+
+
+WEBHOOK_SECRET = "a-webhook-secret-of-enough-length"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@asynccontextmanager
+async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
+    """The bot in webhook mode, as `achterban run` starts it with mode = "webhook", until the
+    block ends; yields its address (the webhook is at /tg)."""
+    port = free_port()
+    hook = WebhookSettings(
+        listen="127.0.0.1",
+        port=port,
+        path="/tg",
+        secret_token=WEBHOOK_SECRET,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    telegram = replace(settings.telegram, mode="webhook", webhook=hook)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
+    for _ in range(500):
+        if api.webhook.active:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture

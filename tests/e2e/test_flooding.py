@@ -20,16 +20,14 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.simuser import bot_messages, command_entities
-from bot.config import Settings, TelegramSettings, WebhookSettings
-from bot.runner import serve
+from bot.config import Settings
 from bot.throttle import Seen, Throttle
 from bot.webhook import SECRET_HEADER
 from handlers.gate import FLOOD_LIMIT, FLOOD_WINDOW
 from storage.db import Database
 from storage.models import Answer, Membership, MembershipStatus, Role
 from tests.builders import make_invite, open_poll_now, sign_up
-from tests.e2e.conftest import RunningBot, polling_bot
-from tests.e2e.test_webhook import SECRET, free_port
+from tests.e2e.conftest import WEBHOOK_SECRET, RunningBot, polling_bot, webhook_bot
 
 TOO_MANY = "Iets rustiger graag. Probeer het over een minuut opnieuw."
 HELP = "Dit kun je doen:"
@@ -276,26 +274,8 @@ async def test_a_tap_too_old_to_acknowledge_still_gets_the_next_question(
 
 @pytest.fixture
 async def webhook_url(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
-    port = free_port()
-    hook = WebhookSettings(
-        listen="127.0.0.1",
-        port=port,
-        path="/tg",
-        secret_token=SECRET,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-    telegram = TelegramSettings(
-        token=api.token, base_url=api.base_url, mode="webhook", webhook=hook
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
-    for _ in range(200):
-        if api.webhook.active:
-            break
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/tg"
-    stop.set()
-    await task
+    async with webhook_bot(api, settings) as address:
+        yield f"{address}/tg"
 
 
 @pytest.mark.parametrize("how", ["tap", "typed"])
@@ -312,7 +292,7 @@ async def test_a_webhook_retry_counts_once(
 
     async def posted_again(update: dict[str, Any]) -> None:
         """Telegram retries a delivery it thinks failed: the same update, POSTed again."""
-        headers = {SECRET_HEADER: SECRET}
+        headers = {SECRET_HEADER: WEBHOOK_SECRET}
         async with (
             aiohttp.ClientSession() as http,
             http.post(webhook_url, json=update, headers=headers) as answer,

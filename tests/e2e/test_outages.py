@@ -10,21 +10,18 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi
-from bot.config import Settings, WebhookSettings
-from bot.runner import serve
+from bot.config import Settings
 from storage.db import Database
 from storage.models import Answer, Delivery, DeliveryStatus, Respondent, Round
 from tests.builders import open_poll_now, populate
-from tests.e2e.conftest import RunningBot, polling_bot
-from tests.e2e.test_webhook import SECRET, free_port
+from tests.e2e.conftest import RunningBot, polling_bot, webhook_bot
 from tests.proxy import TcpProxy
 
 QUESTIONS = [
@@ -286,25 +283,3 @@ async def answers_of(db_url: str) -> tuple[int, int]:
     finally:
         await db.dispose()
     return answers or 0, respondents or 0
-
-
-@asynccontextmanager
-async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[None]:
-    """The bot in webhook mode (`achterban run` with mode = "webhook") until the block ends."""
-    port = free_port()
-    hook = WebhookSettings(
-        listen="127.0.0.1",
-        port=port,
-        path="/tg",
-        secret_token=SECRET,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-    telegram = replace(settings.telegram, mode="webhook", webhook=hook)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
-    await until(lambda: api.webhook.active, within=10, what="the webhook set")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task

@@ -3,51 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from bot.botapi import LocalBotApi
-from bot.config import Settings, TelegramSettings, WebhookSettings
-from bot.runner import serve
+from bot.config import Settings
+from tests.e2e.conftest import WEBHOOK_SECRET, webhook_bot
 
-SECRET = "a-webhook-secret-of-enough-length"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture
-async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
-    port = free_port()
-    hook = WebhookSettings(
-        listen="127.0.0.1",
-        port=port,
-        path="/tg",
-        secret_token=SECRET,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-    telegram = TelegramSettings(
-        token=api.token, base_url=api.base_url, mode="webhook", webhook=hook
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(replace(settings, telegram=telegram), stop=stop))
-    for _ in range(200):
-        if api.webhook.active:
-            break
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    stop.set()
-    await task
+async def webhook(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
+    async with webhook_bot(api, settings) as address:
+        yield address
 
 
-async def test_updates_arrive_through_the_webhook(api: LocalBotApi, webhook_bot: str) -> None:
+async def test_updates_arrive_through_the_webhook(api: LocalBotApi, webhook: str) -> None:
     user = api.user(60)
     await user.command("start")
     assert "uitnodigingslink" in user.last.text
@@ -57,7 +31,7 @@ async def test_updates_arrive_through_the_webhook(api: LocalBotApi, webhook_bot:
 
 @pytest.mark.parametrize("header", [None, "wrong-secret", SECRET + "x"])
 async def test_wrong_or_missing_secret_is_refused(
-    api: LocalBotApi, webhook_bot: str, header: str | None
+    api: LocalBotApi, webhook: str, header: str | None
 ) -> None:
     update = {
         "update_id": 999,
@@ -72,15 +46,15 @@ async def test_wrong_or_missing_secret_is_refused(
     headers = {"X-Telegram-Bot-Api-Secret-Token": header} if header else {}
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{webhook_bot}/tg", json=update, headers=headers) as answer,
+        http.post(f"{webhook}/tg", json=update, headers=headers) as answer,
     ):
         assert answer.status == 403
     await asyncio.sleep(0.1)
     assert api.calls["sendMessage"] == 0, "the update was not processed"
 
 
-async def test_healthz_reports_the_database(webhook_bot: str) -> None:
-    async with aiohttp.ClientSession() as http, http.get(f"{webhook_bot}/healthz") as answer:
+async def test_healthz_reports_the_database(webhook: str) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{webhook}/healthz") as answer:
         assert answer.status == 200
         health = await answer.json()
     assert health["database"] == "ok"
