@@ -123,6 +123,7 @@ class Outbox:
         self._ticking: asyncio.Task[None] | None = None
         self._unrecorded: list[tuple[Outcome, int | None]] = []
         self._recording: asyncio.Task[None] | None = None
+        self._urgent = asyncio.Event()
         self._faults = 0
         """Faults seen (mostly the database's); a batch claimed before the latest one is
         given back unsent, as is anything else this process still has claimed."""
@@ -312,13 +313,17 @@ class Outbox:
     async def _flush(self) -> None:
         """Wait until every outcome so far is recorded (however long the database is away)."""
         while self._recording is not None and not self._recording.done():
+            self._urgent.set()
             await asyncio.shield(self._recording)
 
     async def _record_all(self) -> None:
         """Record queued outcomes, a few at a time; while the database is away, keep them and
         try again (at least every 5 s) until it answers."""
         while self._unrecorded:
-            await asyncio.sleep(LINGER)
+            if not self._urgent.is_set():  # let a few gather, unless someone waits for them
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), LINGER)
+            self._urgent.clear()
             taken, self._unrecorded = self._unrecorded, []
             failures = 0
             while True:
