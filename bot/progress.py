@@ -250,14 +250,16 @@ class Progress:
 
 
 def _reasons(t: Texts, failures: Counter[str]) -> str:
-    """Why rows failed, most common first: Telegram's words, or ours for giving up."""
-    parts = []
-    for error, count in failures.most_common(3):
-        if error.startswith("gave up: "):
-            shown = t("progress.gave_up", reason=error.removeprefix("gave up: "))
-        elif "chat not found" in error.lower():
-            shown = t("progress.chat_gone")
-        else:
-            shown = error
-        parts.append(f"{count} × {shown}")
-    return "; ".join(parts)
+    """Why rows failed, most common first."""
+    return "; ".join(f"{count} × {reason(t, error)}" for error, count in failures.most_common(3))
+
+
+def reason(t: Texts, error: str) -> str:
+    """A stored reason in the reader's words where we know it, else Telegram's own."""
+    if error.startswith("gave up: "):
+        return t("progress.gave_up", reason=error.removeprefix("gave up: "))
+    if "chat not found" in error.lower():
+        return t("progress.chat_gone")
+    if error == "not reachable":
+        return t("progress.unreachable")
+    return error

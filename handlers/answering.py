@@ -54,7 +54,7 @@ async def tapped(update: Update, ctx: Ctx) -> None:
     action, _, rest = (query.data or "").partition(":")
     question_id, _, value = rest.partition(":")
     if question_id == "0":
-        await query.answer(ctx.t("newpoll.preview_button"))
+        await acknowledge(query, ctx.t("newpoll.preview_button"))
         return
     asked = await _checked(update, ctx, question_id)
     if asked is None:
@@ -81,7 +81,7 @@ async def several_toggled(update: Update, ctx: Ctx, asked: Asked, value: str) ->
     if mask is None:
         await stale_button(update, ctx)
         return
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     markup = answer_buttons(ctx.t, asked.question, mask=mask)
     await _quietly(update.callback_query.edit_message_reply_markup(markup))
 
@@ -92,7 +92,7 @@ async def several_done(update: Update, ctx: Ctx, asked: Asked, value: str) -> No
         await stale_button(update, ctx)
         return
     if not mask:
-        await update.callback_query.answer(ctx.t("poll.choose_one"))
+        await acknowledge(update.callback_query, ctx.t("poll.choose_one"))
         return
     chosen = [o for o in asked.question.options if mask & 1 << o.position]
     await _store(update, ctx, asked, [Choice(slot=o.position, option_id=o.id) for o in chosen])
@@ -109,7 +109,7 @@ async def priority_picked(update: Update, ctx: Ctx, asked: Asked, value: str) ->
         await stale_button(update, ctx)
         return
     if len(picks) < enough:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
         text, markup = asking(ctx.t, asked.view, asked.question, picks=picks)
         await _quietly(update.callback_query.edit_message_text(text, reply_markup=markup))
         return
@@ -127,9 +127,9 @@ async def skipped(update: Update, ctx: Ctx, asked: Asked, value: str) -> None:
 async def change_requested(update: Update, ctx: Ctx, asked: Asked, value: str) -> None:
     """Show the question's buttons again, when changing is allowed."""
     if not asked.view.poll.allow_change:
-        await update.callback_query.answer(ctx.t("poll.already_saved"))
+        await acknowledge(update.callback_query, ctx.t("poll.already_saved"))
         return
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     text, markup = asking(ctx.t, asked.view, asked.question)
     await _quietly(update.callback_query.edit_message_text(text, reply_markup=markup))
 
@@ -151,9 +151,9 @@ async def open_requested(update: Update, ctx: Ctx, asked: Asked, value: str) -> 
                 question_id=asked.question.id,
             )
     if locked:
-        await update.callback_query.answer(ctx.t("poll.already_saved"))
+        await acknowledge(update.callback_query, ctx.t("poll.already_saved"))
         return
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await reply(update, ctx.t("poll.open_change"))
 
 
@@ -233,7 +233,7 @@ async def _store(update: Update, ctx: Ctx, asked: Asked, choices: list[Choice]) 
 
 async def _closed(update: Update, ctx: Ctx) -> None:
     if update.callback_query:
-        await update.callback_query.answer(ctx.t("poll.closed"))
+        await acknowledge(update.callback_query, ctx.t("poll.closed"))
     else:
         await reply(update, ctx.t("poll.closed"))
 

@@ -17,7 +17,7 @@ from bot.report import results_text
 from bot.results import split_long
 from bot.texts import Html
 from handlers.picking import own_poll, pick
-from handlers.ui import allowed, council_ids, on_text, replace, reply, stale_button
+from handlers.ui import acknowledge, allowed, council_ids, on_text, replace, reply, stale_button
 from storage import drafts, polls
 from storage.models import Draft, Poll, PollStatus, utcnow
 
@@ -95,13 +95,13 @@ async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
         followups = await polls.followups_of(session, poll_id=poll.id)
     for followup in followups:
         text += "\n\n" + ctx.t("followup.message", title=poll.title, text=followup.text)
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     for part in split_long(text):
         await reply(update, part)
 
 
 async def close_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     if not await close_and_report(ctx.bot, ctx.db, poll_id=poll.id, now=utcnow()):
         await replace(update, ctx.t("polls.already_closed"))
         return
@@ -162,7 +162,7 @@ async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
         await stale_button(update, ctx)
         return
     ctx.services.outbox.kick()
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await update.callback_query.edit_message_reply_markup(None)
     await reply(update, ctx.t("polls.followup_sent", count=sending.total))
 

@@ -22,7 +22,7 @@ from bot.pictures import poll_pictures
 from bot.report import Report, load_report
 from bot.results import response_line, split_long
 from handlers.picking import offer_polls, own_poll
-from handlers.ui import allowed, reply, stale_button
+from handlers.ui import acknowledge, allowed, reply, stale_button
 from storage import audit, polls, segments
 from storage.answers import answer_rows
 from storage.models import Poll, PollStatus, Role
@@ -90,7 +90,7 @@ async def result_tapped(update: Update, ctx: Ctx) -> None:
     if poll is None:
         await stale_button(update, ctx)
         return
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     if parts[0] == "b":
         await show_breakdown(update, ctx, poll, parts[2])
     else:

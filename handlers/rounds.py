@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
+from bot.progress import reason as described
 from bot.rounds import remind
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
 from storage import outbox, polls
@@ -91,7 +92,7 @@ async def show_status(update: Update, ctx: Ctx) -> None:
             )
         )
         for reason, count in retrying[sending.id].most_common(1):
-            lines.append(ctx.t("sending.retrying", count=count, reason=reason))
+            lines.append(ctx.t("sending.retrying", count=count, reason=described(ctx.t, reason)))
     health = ctx.services.health
     zone = ZoneInfo(council.timezone if council else "UTC")
     for outage, key in (

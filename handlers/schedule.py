@@ -25,7 +25,7 @@ from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard
 from bot.recurrence import EPOCH, MONTHLY, WEEKLY, upcoming
 from bot.texts import Texts
-from handlers.ui import allowed, council_ids, replace, reply, stale_button
+from handlers.ui import acknowledge, allowed, council_ids, replace, reply, stale_button
 from storage import schedules, templates
 from storage.models import Council, Schedule, Template, utcnow
 
@@ -167,7 +167,7 @@ async def change(update: Update, ctx: Ctx, values: list[str], action: str) -> No
     if not mine:
         await stale_button(update, ctx)
         return
-    await update.callback_query.answer(ctx.t("schedule.removed") if action == "x" else None)
+    await acknowledge(update.callback_query, ctx.t("schedule.removed") if action == "x" else None)
     await show_schedules(update, ctx)
 
 

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.commands import names
 from bot.context import Ctx
 from bot.keyboards import callback_data, keyboard, split_data
-from handlers.ui import allowed, council_ids, reply, stale_button
+from handlers.ui import acknowledge, allowed, council_ids, reply, stale_button
 from storage import templates
 from storage.models import Template
 
@@ -43,7 +43,7 @@ async def share_tapped(update: Update, ctx: Ctx) -> None:
     if template is None:
         await stale_button(update, ctx)
         return
-    await update.callback_query.answer(ctx.t(f"templates.{parts[0]}d"))
+    await acknowledge(update.callback_query, ctx.t(f"templates.{parts[0]}d"))
     await update.callback_query.edit_message_reply_markup(_keyboard(ctx, mine))
 
 

@@ -42,11 +42,14 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
             raise
 
 
-async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
-    """Answer a button press. One Telegram no longer takes (too old after a pause, or already
-    answered when an update comes again after a restart) is passed over: the step goes on."""
+async def acknowledge(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press. One Telegram no longer takes (too old after a pause or an
+    outage, or already answered when an update comes again after a restart) is passed over:
+    the step goes on."""
     try:
-        await query.answer(text)
+        await query.answer(text, show_alert=alert)
     except BadRequest as error:
         if "query is too old" not in str(error).lower():
             raise

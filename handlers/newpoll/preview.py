@@ -24,7 +24,7 @@ from handlers.newpoll.states import (
     value_of,
     with_draft,
 )
-from handlers.ui import reply
+from handlers.ui import acknowledge, reply
 from storage import drafts, polls, templates
 from storage.models import (
     Council,
@@ -45,7 +45,7 @@ async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     view = preview_view(data, council)
     chat = update.effective_chat
     if update.callback_query:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     await chat.send_message(ctx.t("newpoll.preview_intro"))
     for question in view.questions:
         text, markup = asking(ctx.t, view, question)
@@ -67,7 +67,7 @@ async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
                 title=data["title"],
                 questions=data["questions"],
             )
-        await update.callback_query.answer(ctx.t("newpoll.template_saved"), show_alert=True)
+        await acknowledge(update.callback_query, ctx.t("newpoll.template_saved"), alert=True)
         return PREVIEW
     if choice == "edit":
         buttons = [(ctx.t("newpoll.edit_title"), callback_data(PREFIX, "e", "title"))]
@@ -76,12 +76,12 @@ async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
             for index in range(len(data["questions"]))
         ]
         buttons.append((ctx.t("newpoll.edit_settings"), callback_data(PREFIX, "e", "settings")))
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
         await update.callback_query.edit_message_text(
             ctx.t("newpoll.edit_what"), reply_markup=keyboard(buttons)
         )
         return EDIT
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await drop(ctx)
     await update.callback_query.edit_message_text(ctx.t("common.cancelled"))
     return END
@@ -103,7 +103,7 @@ async def edit_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Store the poll; when it opens now, queue it for its audience in the same transaction."""
     if datetime.fromisoformat(data["closes_at"]) <= utcnow():
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
         await reply(update, ctx.t("newpoll.in_the_past"))
         return await settings.ask_closing(update, ctx, data)
     person = ctx.profile.person
@@ -128,7 +128,7 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
             sending.progress_chat_id = update.effective_chat.id
         await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
     council = await council_of(ctx, data)
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await update.callback_query.edit_message_reply_markup(None)
     if sending is None:
         await reply(

@@ -29,7 +29,7 @@ from handlers.newpoll.states import (
     value_of,
     with_draft,
 )
-from handlers.ui import replace, reply
+from handlers.ui import acknowledge, replace, reply
 from storage.models import QuestionKind
 
 
@@ -75,7 +75,7 @@ async def kind_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         return await settings.ask_audience(update, ctx, data)
     full = len(data["questions"]) >= MAX_QUESTIONS and data.get("editing") is None
     if value not in QuestionKind.__members__.values() or full:
-        await update.callback_query.answer(ctx.t("common.stale_button"))
+        await acknowledge(update.callback_query, ctx.t("common.stale_button"))
         return KIND
     data["current"] = {"kind": value}
     await replace(update, ctx.t("newpoll.ask_text", number=_number(data), limit=MAX_QUESTION))

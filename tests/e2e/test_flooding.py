@@ -272,6 +272,26 @@ async def test_a_tap_too_old_to_acknowledge_still_gets_the_next_question(
     await seen_once(bot.db, family)
 
 
+async def test_a_toggle_too_old_to_acknowledge_still_shows_the_choice(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    """Every button is answered through one helper that passes over a query Telegram no
+    longer takes (here: ticking one of several choices after an outage); no apology."""
+    family = api.user(834)
+    await sign_up(family, await make_invite(bot.db))
+    several = [{"kind": "multiple", "text": "Wat hielp?", "options": ["Uitleg", "Tijd"]}]
+    await open_poll_now(bot.db, questions=several)
+    await bot.deliver()
+    question = bot_messages(family.chat)[-1]
+    data = _data(question, "☐ Tijd")
+    update_id, _ = family.queue_callback(family.chat, question, data, "☐ Tijd")
+    del api.state.queries[api.queue.pending[-1]["callback_query"]["id"]]  # expired
+    await api.queue.wait_confirmed(update_id, api.wait_timeout)
+    await api.wait_idle()
+    assert family.last.labels[:2] == ["☐ Uitleg", "☑ Tijd"]
+    assert not any("Er is niets verloren" in m.text for m in family.messages)
+
+
 @pytest.fixture
 async def webhook_url(api: LocalBotApi, settings: Settings) -> AsyncIterator[str]:
     async with webhook_bot(api, settings) as address:
