@@ -19,9 +19,9 @@ and its outbox sends the question; a few families tap "Ja" one after another (wa
 `--solo` families one at a time (the latency of a tap with nothing else going on), then
 `--families` families all at once (the burst). The bot stops, and the ceiling starts in its
 place: a bare python-telegram-bot Application whose only handler is a CallbackQueryHandler,
-fed by the same polling loop (`bot.polling.poll_until`: a batch of up to 100 updates handled
-side by side, one lane per user), with the same rate limiter as the bot (`bot.rate.SendLimiter`) and
-the same rate. The same families tap the same
+fed by the same polling loop (`bot.run.polling.poll_until`: a batch of up to 100 updates handled
+side by side, one lane per user), with the same rate limiter as the bot
+(`bot.delivery.rate.SendLimiter`) and the same rate. The same families tap the same
 buttons twice more: "answer" only calls `query.answer()` (the framework's ceiling), "same
 calls" makes the Telegram calls our bot makes for an answer (answerCallbackQuery with a toast,
 editMessageText, sendMessage) without any database, to tell Telegram calls from our own work.
@@ -537,9 +537,9 @@ async def serve_ceiling(token: str, base_url: str, rate: int) -> None:
     """A bare Application: one CallbackQueryHandler, our polling loop, the same rate limiter."""
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler
 
-    from bot.health import Outage
-    from bot.polling import poll_until
-    from bot.rate import SendLimiter
+    from bot.delivery.health import Outage
+    from bot.delivery.rate import SendLimiter
+    from bot.run.polling import poll_until
 
     app = (
         ApplicationBuilder()

@@ -9,7 +9,7 @@ Who runs where: the local Telegram Bot API server (`bot.botapi.LocalBotApi`) run
 process of its own (this module with `--serve`, driven over its stdin and stdout), so on two
 cores it does not share an event loop with the bot; `--same-process` puts it in this process
 instead, to see what sharing costs. The bot runs in this process the way `achterban run`
-starts it (`bot.runner.running`: migrations, councils, `Application`, the outbox task), with
+starts it (`bot.run.runner.running`: migrations, councils, `Application`, the outbox task), with
 settings built directly, because the config file allows at most 1,000 messages per second.
 Every run gets a scratch database (SQLite in a temporary folder by default, or a database of
 its own beside the PostgreSQL one named), a council without quiet hours, `--recipients`
@@ -27,7 +27,8 @@ is sent with /nieuw), and a poll with one yes/no question opened for everyone.
    worth).
 2. "lifted": messages_per_second 100,000, so neither the outbox's pacing nor PTB's
    our rate limiter binds: what one process pushes. Then, against the same server, the
-   ceilings with the outbox's concurrency (`bot.outbox.BATCH` sends in flight): a bare `Bot`
+   ceilings with the outbox's concurrency (`bot.delivery.outbox.BATCH` sends in flight): a
+   bare `Bot`
    with the request settings `ApplicationBuilder` gives the bot (`HTTPXRequest` with a pool of
    256 connections, default timeouts, HTTP/1.1) sending the same message to the same chats
    from BATCH workers; and PTB as the bot configures it (`ExtBot` with our `Defaults` and
@@ -79,13 +80,13 @@ from bench.common import (
     write_json,
 )
 from bot.botapi import LocalBotApi
+from bot.chat.context import SERVICES
 from bot.config import Settings, TelegramSettings
-from bot.context import SERVICES
-from bot.health import Outage
-from bot.outbox import BATCH, Outbox
-from bot.questions import asking
-from bot.rate import SendLimiter
-from bot.runner import running
+from bot.delivery.health import Outage
+from bot.delivery.outbox import BATCH, Outbox
+from bot.delivery.rate import SendLimiter
+from bot.polls.questions import asking
+from bot.run.runner import running
 from bot.texts import texts_for
 from storage import polls
 from storage.db import Database
@@ -96,7 +97,7 @@ DEFAULT_RATE = TelegramSettings().messages_per_second
 LIFTED_RATE = 100_000.0
 TELEGRAM_LIMIT = 30  # messages per second overall, Telegram's limit for broadcasts
 PER_CHAT_SECONDS = 1.0  # and one message per chat per second
-POOL_SIZE = 256  # what ApplicationBuilder gives the bot's HTTPXRequest (bot/app.py sets none)
+POOL_SIZE = 256  # what ApplicationBuilder gives the bot's HTTPXRequest (bot/run/app.py sets none)
 QUICK_SECONDS = 20  # --quick: the default-rate run sends this many seconds' worth
 FIRST_ID = 7_000_000
 MANAGER_ID = 1_000  # the council member who sent the poll: their chat shows the progress
@@ -489,7 +490,7 @@ def bare_bot(api: Api) -> Bot:
 
 
 def configured_bot(api: Api) -> ExtBot[Any]:
-    """PTB as bot/app.py configures it: defaults and our SendLimiter at the lifted rate."""
+    """PTB as bot/run/app.py configures it: defaults and our SendLimiter at the lifted rate."""
     return ExtBot(
         api.token,
         base_url=api.base_url,

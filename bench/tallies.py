@@ -34,7 +34,7 @@ from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import database_url
-from bot.report import load_report
+from bot.results.report import load_report
 from storage import polls, segments, tallies
 from storage.db import Database
 from storage.models import (

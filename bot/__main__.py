@@ -44,7 +44,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "db":
         return asyncio.run(_database(settings, args))
     _check_ready_to_run(settings)
-    from bot.runner import serve
+    from bot.run.runner import serve
 
     asyncio.run(serve(settings, worker=args.command == "worker"))
     return 0
@@ -90,7 +90,7 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo() -> int:
-    from bot.demo import run_demo
+    from bot.run.demo import run_demo
 
     return asyncio.run(run_demo())
 

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import menus
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
-from bot.questions import describe
-from bot.results import split_long
+from bot.chat import menus
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.polls.questions import describe
+from bot.results.publish import split_long
 from bot.texts import LANGUAGES, Html, Texts, texts_for
 from handlers.ui import replace, reply, stale_button
 from storage import answers, people, polls

@@ -14,9 +14,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.asking import OPEN_ANSWER, expect_open_answer, forget_open_answer, next_question
-from bot.context import Ctx
-from bot.questions import (
+from bot.chat.context import Ctx
+from bot.polls.asking import OPEN_ANSWER, expect_open_answer, forget_open_answer, next_question
+from bot.polls.questions import (
     FACES,
     GRADES,
     HEX,

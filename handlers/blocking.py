@@ -7,7 +7,7 @@ from typing import Any
 from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler
 
-from bot.context import Ctx
+from bot.chat.context import Ctx
 from storage import people
 
 

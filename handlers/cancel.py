@@ -7,8 +7,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.commands import names
-from bot.context import Ctx
+from bot.chat.commands import names
+from bot.chat.context import Ctx
 from handlers.ui import reply
 from storage import drafts
 

@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import Ctx
+from bot.chat.context import Ctx
 from handlers.ui import reply, stale_button, text_step
 from storage import drafts
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
 from bot.texts import Html
 from handlers.ui import allowed, on_text, replace, reply, stale_button
 from storage import audit, councils, drafts, invites

@@ -8,12 +8,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.breakdown import segment_name
-from bot.commands import names
-from bot.context import Ctx
-from bot.disclosure import Concealed, hide_small, protect_table
-from bot.results import count_or_note, split_long
-from bot.tables import monospace_table
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.results.breakdown import segment_name
+from bot.results.disclosure import Concealed, hide_small, protect_table
+from bot.results.publish import count_or_note, split_long
+from bot.results.tables import monospace_table
 from bot.texts import Html, Texts
 from handlers.ui import allowed, reply
 from storage import councils

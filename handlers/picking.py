@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, plain_number
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, plain_number
 from handlers.ui import allowed, council_ids, reply
 from storage import polls
 from storage.models import Poll, PollStatus, Role

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.closing import close_and_report
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
-from bot.poll_drafts import MAX_FOLLOWUP, Problem, check_text
-from bot.report import results_text
-from bot.results import split_long
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.polls.checking import MAX_FOLLOWUP, Problem, check_text
+from bot.results.closing import close_and_report
+from bot.results.publish import split_long
+from bot.results.report import results_text
 from bot.texts import Html
 from handlers.picking import own_poll, pick
 from handlers.ui import acknowledge, allowed, council_ids, on_text, replace, reply, stale_button

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.breakdown import breakdown_text
-from bot.commands import COMMANDS, names
-from bot.context import Ctx
-from bot.exports import answers_csv, table_csv
-from bot.keyboards import MAX_CALLBACK_BYTES, callback_data, keyboard, split_data
-from bot.pictures import poll_pictures
-from bot.report import Report, load_report
-from bot.results import response_line, split_long
+from bot.chat.commands import COMMANDS, names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import MAX_CALLBACK_BYTES, callback_data, keyboard, split_data
+from bot.results.breakdown import breakdown_text
+from bot.results.exports import answers_csv, table_csv
+from bot.results.pictures import poll_pictures
+from bot.results.publish import response_line, split_long
+from bot.results.report import Report, load_report
 from handlers.picking import offer_polls, own_poll
 from handlers.ui import acknowledge, allowed, reply, stale_button
 from storage import audit, polls, segments

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
-from bot.progress import reason as described
-from bot.rounds import remind
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.delivery.progress import reason as described
+from bot.scheduling.rounds import remind
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
 from storage import outbox, polls
 from storage.models import Council, DeliveryStatus, Poll, PollStatus, utcnow

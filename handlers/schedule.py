@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard
-from bot.recurrence import EPOCH, MONTHLY, WEEKLY, upcoming
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard
+from bot.scheduling.recurrence import EPOCH, MONTHLY, WEEKLY, upcoming
 from bot.texts import Texts
 from handlers.ui import acknowledge, allowed, council_ids, replace, reply, stale_button
 from storage import schedules, templates

@@ -14,12 +14,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import menus
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
+from bot.chat import menus
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.throttle import Throttle
 from bot.texts import LANGUAGES, Texts, texts_for
-from bot.throttle import Throttle
 from handlers.ui import replace, reply, stale_button
 from storage import councils, invites, people
 from storage.invites import CodeProblem

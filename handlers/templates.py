@@ -7,9 +7,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.commands import names
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard, split_data
+from bot.chat.commands import names
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard, split_data
 from handlers.ui import acknowledge, allowed, council_ids, reply, stale_button
 from storage import templates
 from storage.models import Template

@@ -9,8 +9,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
-from bot.commands import COMMANDS
-from bot.context import Ctx
+from bot.chat.commands import COMMANDS
+from bot.chat.context import Ctx
 from storage import councils
 from storage.models import Draft, Role
 

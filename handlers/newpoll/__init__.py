@@ -1,6 +1,6 @@
 """/newpoll: a guided conversation to write a poll (python-telegram-bot ConversationHandler).
 
-The conversation's state is stored by bot.persistence after every update, and what was typed
+The conversation's state is stored by bot.run.persistence after every update, and what was typed
 lives in a database draft, so a restart in the middle loses nothing.
 """
 
@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.commands import names
+from bot.chat.commands import names
 from handlers.newpoll import preview, settings, start, writing
 from handlers.newpoll.states import (
     ANONYMITY,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard
-from bot.questions import asking
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard
+from bot.polls.questions import asking
 from handlers.newpoll import settings, writing
 from handlers.newpoll.states import (
     EDIT,

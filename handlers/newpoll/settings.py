@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard
-from bot.poll_drafts import Problem, check_moment, check_tags
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard
+from bot.polls.checking import Problem, check_moment, check_tags
 from handlers.newpoll import preview
 from handlers.newpoll.states import (
     ANONYMITY,

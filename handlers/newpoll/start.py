@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import Ctx
-from bot.keyboards import callback_data, keyboard
-from bot.poll_drafts import MAX_QUESTIONS
+from bot.chat.context import Ctx
+from bot.chat.keyboards import callback_data, keyboard
+from bot.polls.checking import MAX_QUESTIONS
 from handlers.newpoll import settings, writing
 from handlers.newpoll.states import (
     COUNCIL,

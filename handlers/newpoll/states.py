@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.context import Ctx
+from bot.chat.context import Ctx
 from handlers.ui import reply
 from storage import councils, drafts
 from storage.models import Council

@@ -6,9 +6,9 @@ from typing import Any
 
 from telegram import Update
 
-from bot.context import Ctx
-from bot.keyboards import MAX_LABEL, callback_data, keyboard
-from bot.poll_drafts import (
+from bot.chat.context import Ctx
+from bot.chat.keyboards import MAX_LABEL, callback_data, keyboard
+from bot.polls.checking import (
     MAX_QUESTION,
     MAX_QUESTIONS,
     MAX_TITLE,

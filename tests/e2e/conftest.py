@@ -12,10 +12,10 @@ import pytest
 from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
+from bot.chat.context import SERVICES
 from bot.config import Settings, WebhookSettings
-from bot.context import SERVICES
-from bot.polling import poll_until
-from bot.runner import running, serve
+from bot.run.polling import poll_until
+from bot.run.runner import running, serve
 from storage.db import Database
 from tests.builders import make_settings
 

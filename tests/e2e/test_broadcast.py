@@ -11,8 +11,8 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
+from bot.chat.context import SERVICES
 from bot.config import Settings
-from bot.context import SERVICES
 from storage.models import Delivery, DeliveryStatus
 from tests.builders import open_poll_now, populate
 from tests.e2e.conftest import RunningBot, polling_bot

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
+from bot.run.demo import run_demo
 
 
 def saved(folder: Path, pattern: str) -> bytes:

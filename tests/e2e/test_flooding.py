@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.simuser import bot_messages, command_entities
+from bot.chat.throttle import Seen, Throttle
 from bot.config import Settings
-from bot.throttle import Seen, Throttle
-from bot.webhook import SECRET_HEADER
+from bot.run.webhook import SECRET_HEADER
 from handlers.gate import FLOOD_LIMIT, FLOOD_WINDOW
 from storage.db import Database
 from storage.models import Answer, Membership, MembershipStatus, Role

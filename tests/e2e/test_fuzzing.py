@@ -35,9 +35,9 @@ from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
 from bot.botapi.state import QueryRecord
-from bot.commands import COMMANDS
-from bot.polling import handle_batch, readable
-from bot.throttle import Throttle
+from bot.chat.commands import COMMANDS
+from bot.chat.throttle import Throttle
+from bot.run.polling import handle_batch, readable
 from handlers import gate
 from storage import templates
 from storage.models import Answer, Council, Option, Poll, Question, Role, metadata

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.botapi import LocalBotApi, SimUser, methods_messages
 from bot.botapi.html_entities import EntityParseError, ParsedText
-from bot.throttle import Throttle
+from bot.chat.throttle import Throttle
 from handlers.gate import FLOOD
 from storage.models import Delivery, DeliveryStatus, Role
 from tests.builders import make_invite, sign_up

@@ -18,11 +18,11 @@ from sqlalchemy import text
 from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.markup import inline_buttons
 from bot.botapi.state import StoredMessage
+from bot.chat.keyboards import MAX_ID, MAX_LABEL
+from bot.chat.throttle import Throttle
 from bot.config import Settings
-from bot.keyboards import MAX_ID, MAX_LABEL
-from bot.poll_drafts import MAX_FOLLOWUP, MAX_QUESTION, MAX_TITLE
-from bot.questions import OPEN_TEXT_LIMIT
-from bot.throttle import Throttle
+from bot.polls.checking import MAX_FOLLOWUP, MAX_QUESTION, MAX_TITLE
+from bot.polls.questions import OPEN_TEXT_LIMIT
 from handlers.gate import FLOOD
 from storage.db import Database
 from storage.models import (

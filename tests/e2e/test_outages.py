@@ -246,7 +246,7 @@ async def test_taps_and_a_round_together_stay_within_the_rate(
 async def test_webhook_tap_while_the_database_is_away_comes_again_and_counts_once(
     api: LocalBotApi, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.webhook.DATABASE_PATIENCE", 1.0)  # then 503: Telegram tries again
+    monkeypatch.setattr("bot.run.webhook.DATABASE_PATIENCE", 1.0)  # then 503: Telegram tries again
     api.webhook.retry_delay = 0.5
     host, port = settings_host(db_url)
     async with TcpProxy(host, port) as proxy:

@@ -254,7 +254,7 @@ async def test_open_answers_go_to_the_question_they_belong_to(
 async def test_faces_mean_is_hidden_when_a_count_is_concealed(
     api: LocalBotApi, bot: RunningBot
 ) -> None:
-    from bot.report import results_text
+    from bot.results.report import results_text
 
     people = [await family(api, bot, 710 + n) for n in range(6)]
     poll_id = await open_poll_now(bot.db, questions=[ALL_KINDS[2]], title="Gevoel")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.botapi import LocalBotApi, SimUser
-from bot.closing import close_due_polls, open_due_polls
+from bot.results.closing import close_due_polls, open_due_polls
 from storage.models import FollowUp, Poll, PollStatus, Role, utcnow
 from tests.builders import make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot

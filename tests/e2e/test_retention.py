@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi
-from bot.scheduler import delete_old_answers
+from bot.scheduling.jobs import delete_old_answers
 from storage.models import Answer, Delivery, Poll, Respondent, RespondentTag, Role, Round, utcnow
 from tests.builders import answered_poll, make_invite, sign_up
 from tests.e2e.conftest import RunningBot

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.botapi import LocalBotApi, SimUser
-from bot.commands import COMMANDS
+from bot.chat.commands import COMMANDS
 from storage.models import Role
 from storage.people import RANK
 from tests.builders import answered_poll, make_invite, sign_up

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi, SimUser
+from bot.chat.context import SERVICES
 from bot.config import Settings
-from bot.context import SERVICES
-from bot.recurrence import upcoming
-from bot.rounds import run_schedules, send_reminders
-from bot.scheduler import run_due
+from bot.scheduling.jobs import run_due
+from bot.scheduling.recurrence import upcoming
+from bot.scheduling.rounds import run_schedules, send_reminders
 from storage import templates
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Poll, Role, Round, RoundKind, Schedule, utcnow

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from bot.charts import Bar, Series, bar_chart_png, trend_chart_png
+from bot.results.charts import Bar, Series, bar_chart_png, trend_chart_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUESTION = (

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.disclosure import Concealed, hide_small, protect_table
+from bot.results.disclosure import Concealed, hide_small, protect_table
 
 
 def test_counts_below_k_are_concealed() -> None:

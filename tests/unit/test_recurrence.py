@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.quiet import quiet_until
-from bot.recurrence import latest, occurrences, period_key, upcoming
+from bot.delivery.quiet import quiet_until
+from bot.scheduling.recurrence import latest, occurrences, period_key, upcoming
 
 AMSTERDAM = "Europe/Amsterdam"
 FIRST_MONDAY = {"every": "month", "nth": 1, "weekday": 0, "hour": 19}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.scheduler import clean_up
+from bot.scheduling.jobs import clean_up
 from storage import drafts
 from storage.db import Database
 from storage.models import Draft, utcnow

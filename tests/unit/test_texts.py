@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import COMMANDS
-from bot.menus import menu
+from bot.chat.commands import COMMANDS
+from bot.chat.menus import menu
 from bot.texts import LANGUAGES, Html, texts_for
 from storage.models import Role
 

@@ -1,4 +1,4 @@
-"""Charts of a poll's results (bot.charts draws them): a bar chart per question and, for a
+"""Charts of a poll's results (bot.results.charts draws them): a bar chart per question and, for a
 recurring round, a trend of the same question across its rounds. They show exactly what the
 text results show; a concealed count gets no bar."""
 
@@ -8,10 +8,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.charts import Bar, Series, bar_chart_png, trend_chart_png
-from bot.disclosure import Concealed
-from bot.report import Report
-from bot.results import Published, count_or_note
+from bot.results.charts import Bar, Series, bar_chart_png, trend_chart_png
+from bot.results.disclosure import Concealed
+from bot.results.publish import Published, count_or_note
+from bot.results.report import Report
 from bot.texts import Texts
 from storage.models import QuestionKind
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.keyboards import callback_data, keyboard
+from bot.chat.keyboards import callback_data, keyboard
 from bot.texts import Texts
 from storage.models import Answer, PollStatus, QuestionKind
 from storage.polls import PollView, QuestionView

@@ -13,12 +13,12 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_app, prepare
+from bot.chat.context import SERVICES
 from bot.config import Settings
-from bot.context import SERVICES
-from bot.polling import poll_until
-from bot.rate import SendLimiter
-from bot.webhook import webhook_server
+from bot.delivery.rate import SendLimiter
+from bot.run.app import build_app, prepare
+from bot.run.polling import poll_until
+from bot.run.webhook import webhook_server
 from storage.db import Database
 
 log = logging.getLogger(__name__)

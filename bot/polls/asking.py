@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.questions import asking
+from bot.polls.questions import asking
 from bot.texts import Texts
 from storage import answers, drafts
 from storage.models import Draft, QuestionKind

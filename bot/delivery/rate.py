@@ -17,7 +17,7 @@ broadcast. `SendLimiter` replaces it:
   and only one waits for a slot at a time, so no burst of bulk sends can crowd a reply out.
 - **A 429 pauses every call** for its retry_after; a reply is tried again (three times at
   most), a bulk send goes back to the outbox, which tries it later.
-- **Telegram away** (5xx, timeouts, lost connections) is an outage (`bot.health.Outage`):
+- **Telegram away** (5xx, timeouts, lost connections) is an outage (`bot.delivery.health.Outage`):
   while it lasts one call at a time tries, with capped backoff (at least every 5 s). A reply
   waits for the outage to end and is tried again, for `reply_retry` seconds; a bulk send that
   is not the one trying fails at once with `TelegramUnreachable`, without having gone out.
@@ -39,7 +39,7 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.health import Outage
+from bot.delivery.health import Outage
 
 HEADROOM = 0.97
 """Bulk sends start at 97% of the rate, so replies always find a slot soon."""

@@ -9,9 +9,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.health import Health
-from bot.leader import Leadership
-from bot.outbox import Outbox
+from bot.delivery.health import Health
+from bot.delivery.outbox import Outbox
+from bot.scheduling.leader import Leadership
 from bot.texts import Texts, pick_language, texts_for
 from storage.db import Database
 from storage.people import Profile

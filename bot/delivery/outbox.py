@@ -11,7 +11,7 @@ that were in flight): sent (with message id), blocked (403: the subscription is 
 blocked), failed (a final answer such as "chat not found", with Telegram's reason), or
 pending again (429: after its wait; 5xx, timeouts, lost connections: tried again with capped
 backoff for as long as the poll is open, at most `give_up_after`; quiet hours: until they end).
-While Telegram is away (`bot.health`), one row at a time tries; the others stay pending.
+While Telegram is away (`bot.delivery.health`), one row at a time tries; the others stay pending.
 
 A database fault loses nothing either: outcomes wait in memory and are recorded as soon as the
 database answers; then the rows this process still had claimed go back to pending at once
@@ -39,13 +39,13 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.asking import next_question
-from bot.claims import Claims
-from bot.health import Health, describe
-from bot.progress import Progress
-from bot.questions import closes_on
-from bot.quiet import quiet_until
-from bot.rate import BULK, TelegramUnreachable
+from bot.delivery.claims import Claims
+from bot.delivery.health import Health, describe
+from bot.delivery.progress import Progress
+from bot.delivery.quiet import quiet_until
+from bot.delivery.rate import BULK, TelegramUnreachable
+from bot.polls.asking import next_question
+from bot.polls.questions import closes_on
 from bot.texts import Texts, texts_for
 from storage import outbox, people, polls
 from storage.db import Database, is_outage
@@ -59,7 +59,7 @@ BATCH = 50
 IDLE_SECONDS = 1.0
 LEASE = timedelta(minutes=10)  # longer than any batch, 429 waits included
 DEAD_EVERY = 15.0
-"""Seconds between looks for claims of processes that died (PostgreSQL, `bot.claims`)."""
+"""Seconds between looks for claims of processes that died (PostgreSQL, `bot.delivery.claims`)."""
 RETRY_CAP = 5.0
 """Seconds at most between two tries of a row that failed in a way that may pass."""
 LINGER = 0.05
@@ -139,7 +139,7 @@ class Outbox:
         """Release rows claimed by a process that died, then start the worker.
 
         The only process (SQLite) releases every claimed row at once; with several processes
-        (PostgreSQL) the rows of processes that hold no lock any more (`bot.claims`), and
+        (PostgreSQL) the rows of processes that hold no lock any more (`bot.delivery.claims`), and
         rows older than the lease that no process marked as its own."""
         await self.claims.hold()
         if only_process:
@@ -178,7 +178,8 @@ class Outbox:
 
     async def release_stale(self, *, now: datetime, unmarked_only: bool = True) -> int:
         """Rows claimed before `now - LEASE` go back to pending: only rows no process marked
-        as its own (those are given back by their process, or by `bot.claims` when it died),
+        as its own (those are given back by their process, or by `bot.delivery.claims` when it
+        died),
         unless `unmarked_only` is off (the only process, at start)."""
         async with self.db.begin() as session:
             return await outbox.release_stale(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
-from bot.commands import menu_for
+from bot.chat.commands import menu_for
 from bot.texts import LANGUAGES, texts_for
 from storage.models import Role
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.report import results_text
-from bot.results import split_long
+from bot.results.publish import split_long
+from bot.results.report import results_text
 from bot.texts import texts_for
 from storage import people, polls
 from storage.db import Database

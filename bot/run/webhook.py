@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.polling import handle_batch, readable
+from bot.run.polling import handle_batch, readable
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow

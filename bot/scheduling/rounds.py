@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.recurrence import latest, period_key
+from bot.scheduling.recurrence import latest, period_key
 from storage import polls, schedules
 from storage.db import Database
 from storage.models import Person, Poll, PollStatus, Respondent, Round, RoundKind

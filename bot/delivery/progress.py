@@ -21,9 +21,9 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.health import Health, Outage
-from bot.rate import BULK
-from bot.results import bar
+from bot.delivery.health import Health, Outage
+from bot.delivery.rate import BULK
+from bot.results.publish import bar
 from bot.texts import Texts, texts_for
 from storage import outbox
 from storage.db import Database, is_outage

@@ -1,6 +1,7 @@
 """What a poll's results may show, worked out once per question, and the compact text of it.
 
-`publish_question` applies the council's threshold k (see bot.disclosure); the text here, the
+`publish_question` applies the council's threshold k (see bot.results.disclosure); the text
+here, the
 charts and the CSV exports all draw from its outcome, so they can never disagree on what is
 hidden.
 """
@@ -12,8 +13,8 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.disclosure import Concealed, hide_small, hide_small_and_complement
-from bot.questions import FACES, YES_NO
+from bot.polls.questions import FACES, YES_NO
+from bot.results.disclosure import Concealed, hide_small, hide_small_and_complement
 from bot.texts import Texts
 from storage.models import QuestionKind
 from storage.polls import PollView, QuestionView

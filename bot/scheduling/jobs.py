@@ -13,9 +13,9 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.closing import close_due_polls, open_due_polls
-from bot.context import Ctx
-from bot.rounds import run_schedules, send_reminders
+from bot.chat.context import Ctx
+from bot.results.closing import close_due_polls, open_due_polls
+from bot.scheduling.rounds import run_schedules, send_reminders
 from storage import drafts, retention
 from storage.db import Database
 from storage.models import utcnow

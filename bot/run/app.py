@@ -11,14 +11,15 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import menus, scheduler
+from bot.chat import menus
+from bot.chat.context import SERVICES, Ctx, Services
 from bot.config import Settings
-from bot.context import SERVICES, Ctx, Services
-from bot.health import Health, quiet_server_pages
-from bot.leader import Leadership
-from bot.outbox import Outbox
-from bot.persistence import DatabasePersistence
-from bot.rate import SendLimiter
+from bot.delivery.health import Health, quiet_server_pages
+from bot.delivery.outbox import Outbox
+from bot.delivery.rate import SendLimiter
+from bot.run.persistence import DatabasePersistence
+from bot.scheduling import jobs as scheduler
+from bot.scheduling.leader import Leadership
 from handlers import (
     account,
     answering,

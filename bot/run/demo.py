@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.transcript import render_transcript
+from bot.chat.context import SERVICES
 from bot.config import CouncilSettings, Settings, TelegramSettings
-from bot.context import SERVICES
-from bot.polling import poll_until
-from bot.runner import running
+from bot.run.polling import poll_until
+from bot.run.runner import running
 
 STAFF_ID = 1000
 COUNCIL_ID = 1500

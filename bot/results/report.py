@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.results import Published, poll_results, publish_question
+from bot.results.publish import Published, poll_results, publish_question
 from bot.texts import Texts, texts_for
 from storage import polls, tallies
 from storage.db import Database

@@ -2,7 +2,8 @@
 
 Every count is protected as in the overall results, and more: a count that could be worked out
 from the overall results (the row totals) or from a group's size (the column totals) is hidden
-as well (bot.disclosure.protect_table). Open answers are never split, so nobody is recognised
+as well (bot.results.disclosure.protect_table). Open
+answers are never split, so nobody is recognised
 by what they wrote and where they live.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.disclosure import Concealed, hide_small, protect_table
-from bot.results import Published, answer_labels, publish_question, response_line
-from bot.tables import CELL_WIDTH, monospace_table
+from bot.results.disclosure import Concealed, hide_small, protect_table
+from bot.results.publish import Published, answer_labels, publish_question, response_line
+from bot.results.tables import CELL_WIDTH, monospace_table
 from bot.texts import Texts
 from storage.models import QuestionKind
 from storage.polls import PollView

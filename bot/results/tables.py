@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from bot.disclosure import Concealed
+from bot.results.disclosure import Concealed
 from bot.texts import Html
 
 LABEL_WIDTH = 12

@@ -10,7 +10,7 @@ after a crash every update that was not completely handled comes again.
 An update that failed because the database was away (`handlers/gate.py` and the error handler
 mark it) is handled again in its lane once the database answers, so a family taps once.
 While Telegram is away, getUpdates is tried at least every 5 s; the outage is logged once
-(`bot.health`), not per try.
+(`bot.delivery.health`), not per try.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from telegram import Update
 from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.health import Health, Outage
+from bot.delivery.health import Health, Outage
 
 log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -47,7 +47,7 @@ GET_UPDATES = "getupdates"
 `readable`)."""
 RETRY = "retry_updates"
 """bot_data: ids of updates to handle again, because the database was away (marked by
-`handlers/gate.py` and the error handler in bot/app.py)."""
+`handlers/gate.py` and the error handler in bot/run/app.py)."""
 AGAIN = "updates_again"
 """bot_data: ids of updates being handled again: the gate lets them through as new."""
 

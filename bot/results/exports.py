@@ -14,9 +14,9 @@ import random
 import secrets
 from collections.abc import Iterable, Sequence
 
-from bot.disclosure import Concealed
-from bot.report import Report
-from bot.results import Published, count_or_note
+from bot.results.disclosure import Concealed
+from bot.results.publish import Published, count_or_note
+from bot.results.report import Report
 from bot.texts import Texts
 from storage.answers import AnswerRow
 from storage.models import QuestionKind

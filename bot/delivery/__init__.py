@@ -1,0 +1,1 @@
+"""Sending: the outbox, progress messages, quiet hours, the rate limiter, outages and claims."""
