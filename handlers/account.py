@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.chat import menus
+from bot.chat import formatting, menus
+from bot.chat.buttons import FORGET, LANGUAGE
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from bot.polls.questions import describe
 from bot.results.publish import split_long
 from bot.texts import LANGUAGES, Html, Texts, texts_for
@@ -21,9 +21,7 @@ from storage.forget import forget_person
 from storage.models import AgeBand, MembershipStatus, Person
 from storage.pseudonyms import pseudonym
 
-LANGUAGE_PREFIX = "lang"
 MAX_OWN_POLLS = 10
-FORGET_PREFIX = "fg"
 ACTIVE, PAUSED, STOPPED = MembershipStatus.active, MembershipStatus.paused, MembershipStatus.stopped
 
 
@@ -49,13 +47,12 @@ async def show_privacy(update: Update, ctx: Ctx) -> None:
         )
         for membership, council in ctx.profile.memberships
     )
-    consented = person.consented_at.astimezone(ZoneInfo(ctx.settings.timezone))
     age = "account.age_under16" if person.age_band is AgeBand.under16 else "account.age_16plus"
     stored = t(
         "account.privacy",
         language=t("account.language_name"),
         age=t(age),
-        consented=consented.strftime("%d-%m-%Y"),
+        consented=formatting.day(person.consented_at, ctx.settings.timezone),
         memberships=memberships or "-",
     )
     for part in split_long(f"{stored}\n\n{await _own_answers(ctx, person)}"):
@@ -101,15 +98,14 @@ async def choose_language(update: Update, ctx: Ctx) -> None:
     if not await _is_member(update, ctx):
         return
     buttons = [
-        (texts_for(lang)("account.language_name"), callback_data(LANGUAGE_PREFIX, lang))
-        for lang in LANGUAGES
+        (texts_for(lang)("account.language_name"), LANGUAGE.data(lang)) for lang in LANGUAGES
     ]
     await reply(update, ctx.t("account.choose_language"), keyboard(buttons, per_row=2))
 
 
 async def language_tapped(update: Update, ctx: Ctx) -> None:
     """Store the chosen language and answer in it, menu included."""
-    parts = split_data(update.callback_query.data, LANGUAGE_PREFIX, 1)
+    parts = LANGUAGE.parse(update.callback_query.data)
     person = ctx.profile.person if ctx.profile else None
     if parts is None or parts[0] not in LANGUAGES or person is None:
         await stale_button(update, ctx)
@@ -153,15 +149,15 @@ async def forget(update: Update, ctx: Ctx) -> None:
     if not await _is_member(update, ctx):
         return
     buttons = [
-        (ctx.t("account.forget_yes"), callback_data(FORGET_PREFIX, "yes")),
-        (ctx.t("account.forget_no"), callback_data(FORGET_PREFIX, "no")),
+        (ctx.t("account.forget_yes"), FORGET.data("yes")),
+        (ctx.t("account.forget_no"), FORGET.data("no")),
     ]
     await reply(update, ctx.t("account.forget_confirm"), keyboard(buttons))
 
 
 async def forget_tapped(update: Update, ctx: Ctx) -> None:
     """Erase the person (yes) or keep everything (no)."""
-    parts = split_data(update.callback_query.data, FORGET_PREFIX, 1)
+    parts = FORGET.parse(update.callback_query.data)
     person = ctx.profile.person if ctx.profile else None
     if parts is None or parts[0] not in ("yes", "no") or person is None:
         await stale_button(update, ctx)
@@ -212,5 +208,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("forget", forget),
     ):
         app.add_handler(CommandHandler(names(command), callback))
-    app.add_handler(CallbackQueryHandler(language_tapped, pattern=rf"^{LANGUAGE_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(forget_tapped, pattern=rf"^{FORGET_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(language_tapped, pattern=LANGUAGE.pattern))
+    app.add_handler(CallbackQueryHandler(forget_tapped, pattern=FORGET.pattern))

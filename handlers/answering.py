@@ -14,6 +14,17 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.chat.buttons import (
+    ANSWER,
+    ANSWERING,
+    CHANGE,
+    DONE,
+    OPEN,
+    PICK,
+    SKIP,
+    TOGGLE,
+    parse,
+)
 from bot.chat.context import Ctx
 from bot.polls.asking import OPEN_ANSWER, expect_open_answer, forget_open_answer, next_question
 from bot.polls.questions import (
@@ -35,7 +46,7 @@ from storage.models import Draft, Person, PollStatus, QuestionKind
 from storage.polls import PollView, QuestionView
 from storage.pseudonyms import pseudonym
 
-PATTERN = r"^q[amdpsoc]:"
+PATTERN = "|".join(button.pattern for button in ANSWERING)
 
 
 @dataclass
@@ -51,8 +62,12 @@ class Asked:
 async def tapped(update: Update, ctx: Ctx) -> None:
     """Any answer button: check it, then let the button's action do its part."""
     query = update.callback_query
-    action, _, rest = (query.data or "").partition(":")
-    question_id, _, value = rest.partition(":")
+    parsed = parse(query.data)
+    if parsed is None or parsed[0] not in ANSWERING:
+        await stale_button(update, ctx)
+        return
+    action, parts = parsed[0].prefix, parsed[1]
+    question_id, value = parts[0], parts[1] if len(parts) > 1 else ""
     if question_id == "0":
         await acknowledge(query, ctx.t("newpoll.preview_button"))
         return
@@ -172,21 +187,26 @@ async def open_answer_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
 
 
 KINDS_OF = {
-    "qa": {QuestionKind.single, QuestionKind.faces, QuestionKind.grade, QuestionKind.yes_no},
-    "qm": {QuestionKind.multiple},
-    "qd": {QuestionKind.multiple},
-    "qp": {QuestionKind.priorities},
-    "qo": {QuestionKind.open_text},
+    ANSWER.prefix: {
+        QuestionKind.single,
+        QuestionKind.faces,
+        QuestionKind.grade,
+        QuestionKind.yes_no,
+    },
+    TOGGLE.prefix: {QuestionKind.multiple},
+    DONE.prefix: {QuestionKind.multiple},
+    PICK.prefix: {QuestionKind.priorities},
+    OPEN.prefix: {QuestionKind.open_text},
 }
 """Which question kinds each button belongs to; skip (qs) and change (qc) fit every kind."""
 ACTIONS = {
-    "qa": answer_chosen,
-    "qm": several_toggled,
-    "qd": several_done,
-    "qp": priority_picked,
-    "qs": skipped,
-    "qc": change_requested,
-    "qo": open_requested,
+    ANSWER.prefix: answer_chosen,
+    TOGGLE.prefix: several_toggled,
+    DONE.prefix: several_done,
+    PICK.prefix: priority_picked,
+    SKIP.prefix: skipped,
+    CHANGE.prefix: change_requested,
+    OPEN.prefix: open_requested,
 }
 
 

@@ -22,7 +22,7 @@ async def unknown_command(update: Update, ctx: Ctx) -> None:
 
 async def text_received(update: Update, ctx: Ctx) -> None:
     """Plain text: the answer to a draft's open question, or a pointer to the buttons."""
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         draft = await drafts.get_draft(session, telegram_id=update.effective_user.id)
     step = text_step(ctx, draft) if draft else None
     if step is not None:

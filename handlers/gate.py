@@ -17,10 +17,9 @@ from typing import Any
 from telegram import Chat, Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.chat.context import Ctx
+from bot.chat.context import AGAIN, RETRY, Ctx
 from bot.chat.keyboards import plain_number
 from bot.chat.throttle import Seen, Throttle
-from bot.run.polling import AGAIN, RETRY
 from handlers.ui import reply, stale_button
 from storage.db import is_outage
 from storage.people import load_profile

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat import formatting
+from bot.chat.buttons import INVITE
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from bot.texts import Html
 from handlers.ui import allowed, on_text, replace, reply, stale_button
 from storage import audit, councils, drafts, invites
@@ -22,7 +23,6 @@ from storage.invites import end_of_day
 from storage.models import Council, Draft, Role, utcnow
 
 KIND = "invite"
-PREFIX = "inv"
 TAG = re.compile(r"^[\w-]{1,30}:[\w-]{1,30}$")
 MAX_TAGS = 5
 MAX_KIND_BYTES = 48
@@ -46,7 +46,7 @@ async def invite(update: Update, ctx: Ctx) -> None:
             session, telegram_id=ctx.profile.telegram_id, kind=KIND, step=step, data=data
         )
     if step == "council":
-        buttons = [(council.name, callback_data(PREFIX, "c", council.id)) for council in choices]
+        buttons = [(council.name, INVITE.data("c", council.id)) for council in choices]
         await reply(update, ctx.t("invite.choose_council"), _with_cancel(ctx, buttons))
     else:
         await reply(update, ctx.t("invite.choose_role"), _role_keyboard(ctx))
@@ -54,7 +54,7 @@ async def invite(update: Update, ctx: Ctx) -> None:
 
 async def step_tapped(update: Update, ctx: Ctx) -> None:
     """A tap on one of the invite buttons; only the button of the current step counts."""
-    parts = split_data(update.callback_query.data, PREFIX, 2)
+    parts = INVITE.parse(update.callback_query.data)
     draft = await _draft(ctx)
     if parts is None or draft is None or parts[0] not in STEPS:
         await stale_button(update, ctx)
@@ -84,7 +84,7 @@ async def role_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
         return
     async with ctx.db.begin() as session:
         await _advance(session, draft, "tags", role=value)
-    buttons = [(ctx.t("invite.no_tags"), callback_data(PREFIX, "t", "none"))]
+    buttons = [(ctx.t("invite.no_tags"), INVITE.data("t", "none"))]
     await replace(update, ctx.t("invite.ask_tags"), _with_cancel(ctx, buttons))
 
 
@@ -117,7 +117,7 @@ async def expiry_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> N
         return
     async with ctx.db.begin() as session:
         await _advance(session, draft, "uses", days=int(value))
-    buttons = [(_uses_label(ctx, uses), callback_data(PREFIX, "u", uses)) for uses in USES]
+    buttons = [(_uses_label(ctx, uses), INVITE.data("u", uses)) for uses in USES]
     await replace(update, ctx.t("invite.ask_uses"), _with_cancel(ctx, buttons, per_row=3))
 
 
@@ -170,7 +170,7 @@ async def _ask_expiry(update: Update, ctx: Ctx, draft: Draft, *, tags: list[str]
     buttons = [
         (
             ctx.t("invite.expiry_day") if days == 1 else ctx.t("invite.expiry_days", days=days),
-            callback_data(PREFIX, "e", days),
+            INVITE.data("e", days),
         )
         for days in EXPIRY_DAYS
     ]
@@ -188,20 +188,17 @@ async def _advance(session: Any, draft: Draft, step: str, **data: Any) -> None:
 
 
 async def _draft(ctx: Ctx) -> Draft | None:
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         return await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND)
 
 
 def _role_keyboard(ctx: Ctx) -> Any:
-    buttons = [
-        (ctx.t(f"invite.role_{role.value}"), callback_data(PREFIX, "r", role.value))
-        for role in Role
-    ]
+    buttons = [(ctx.t(f"invite.role_{role.value}"), INVITE.data("r", role.value)) for role in Role]
     return _with_cancel(ctx, buttons)
 
 
 def _with_cancel(ctx: Ctx, buttons: list[tuple[str, str]], *, per_row: int = 1) -> Any:
-    cancel = (ctx.t("invite.cancel"), callback_data(PREFIX, "x", "-"))
+    cancel = (ctx.t("invite.cancel"), INVITE.data("x", "-"))
     return keyboard(buttons, per_row=per_row, footer=[cancel])
 
 
@@ -210,7 +207,7 @@ def _uses_label(ctx: Ctx, uses: int) -> str:
 
 
 def _summary(ctx: Ctx, council: Council, made: Any, code: str, uses: int) -> str:
-    expires = made.expires_at.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y")
+    expires = formatting.day(made.expires_at, council.timezone)
     tags = ctx.t("invite.created_tags", tags=", ".join(made.tags)) if made.tags else ""
     return ctx.t(
         "invite.created",
@@ -225,5 +222,5 @@ def _summary(ctx: Ctx, council: Council, made: Any, code: str, uses: int) -> str
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("invite"), invite))
-    app.add_handler(CallbackQueryHandler(step_tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(step_tapped, pattern=INVITE.pattern))
     on_text(app, KIND, "tags", tags_typed)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.chat.buttons import Button
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, plain_number
+from bot.chat.keyboards import keyboard, plain_number
 from handlers.ui import allowed, council_ids, reply
 from storage import polls
 from storage.models import Poll, PollStatus, Role
@@ -16,21 +17,21 @@ async def offer_polls(
     update: Update,
     ctx: Ctx,
     *,
-    prefix: str,
+    button: Button,
     action: str,
     statuses: list[PollStatus],
     ask: str,
     none: str,
 ) -> None:
     """Buttons for this user's polls with one of `statuses`, newest first (or `none`)."""
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         choices = await polls.polls_with_status(
             session, council_ids=await council_ids(ctx, session), statuses=statuses
         )
     if not choices:
         await reply(update, ctx.t(none))
         return
-    buttons = [(poll.title[:40], callback_data(prefix, action, poll.id)) for poll in choices]
+    buttons = [(poll.title[:40], button.data(action, poll.id)) for poll in choices]
     await reply(update, ctx.t(ask), keyboard(buttons))
 
 
@@ -43,12 +44,12 @@ async def pick(
     ask: str,
     none: str,
     *,
-    prefix: str,
+    button: Button,
 ) -> None:
     """A command that starts by choosing a poll: check the role, then offer the polls."""
     if await allowed(update, ctx, command):
         await offer_polls(
-            update, ctx, prefix=prefix, action=action, statuses=statuses, ask=ask, none=none
+            update, ctx, button=button, action=action, statuses=statuses, ask=ask, none=none
         )
 
 
@@ -57,7 +58,7 @@ async def own_poll(ctx: Ctx, value: str, role: Role = Role.council) -> Poll | No
     poll_id = plain_number(value)
     if poll_id is None or ctx.profile is None:
         return None
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         poll = await session.get(Poll, poll_id)
         mine = await council_ids(ctx, session, role)
     return poll if poll is not None and poll.council_id in mine else None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat import formatting
+from bot.chat.buttons import POLLS
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from bot.polls.checking import MAX_FOLLOWUP, Problem, check_text
 from bot.results.closing import close_and_report
 from bot.results.publish import split_long
@@ -21,7 +22,6 @@ from handlers.ui import acknowledge, allowed, council_ids, on_text, replace, rep
 from storage import drafts, polls
 from storage.models import Draft, Poll, PollStatus, utcnow
 
-PREFIX = "pl"
 FOLLOWUP = "followup"
 ICONS = {
     PollStatus.draft: "📝",
@@ -35,13 +35,13 @@ async def list_polls(update: Update, ctx: Ctx) -> None:
     """/polls: the newest polls with status and response rate; a button opens each one."""
     if not await allowed(update, ctx, "polls"):
         return
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         lines = await polls.polls_of(session, council_ids=await council_ids(ctx, session))
     if not lines:
         await reply(update, ctx.t("polls.none"))
         return
     text = "\n".join([ctx.t("polls.intro"), *(_line(ctx, line) for line in lines)])
-    buttons = [(line.poll.title[:40], callback_data(PREFIX, "v", line.poll.id)) for line in lines]
+    buttons = [(line.poll.title[:40], POLLS.data("v", line.poll.id)) for line in lines]
     await reply(update, text, keyboard(buttons))
 
 
@@ -55,7 +55,7 @@ async def close_command(update: Update, ctx: Ctx) -> None:
         [PollStatus.open],
         "polls.pick_close",
         "polls.nothing_to_close",
-        prefix=PREFIX,
+        button=POLLS,
     )
 
 
@@ -70,13 +70,13 @@ async def followup_command(update: Update, ctx: Ctx) -> None:
         statuses,
         "polls.pick_followup",
         "polls.nothing_to_follow_up",
-        prefix=PREFIX,
+        button=POLLS,
     )
 
 
 async def poll_tapped(update: Update, ctx: Ctx) -> None:
     """A poll button: view it, close it, or start or send its follow-up."""
-    parts = split_data(update.callback_query.data, PREFIX, 2)
+    parts = POLLS.parse(update.callback_query.data)
     poll = await own_poll(ctx, parts[1]) if parts and parts[0] in ACTIONS else None
     if poll is None:
         await stale_button(update, ctx)
@@ -91,7 +91,7 @@ async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
         text = await results_text(ctx.db, poll_id=poll.id, language=ctx.t.language) or ""
     else:
         text = ctx.t("polls.results_after_closing", title=poll.title)
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         followups = await polls.followups_of(session, poll_id=poll.id)
     for followup in followups:
         text += "\n\n" + ctx.t("followup.message", title=poll.title, text=followup.text)
@@ -136,8 +136,8 @@ async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
             data=draft.data | {"text": text},
         )
     buttons = [
-        (ctx.t("newpoll.send"), callback_data(PREFIX, "s", poll.id)),
-        (ctx.t("newpoll.cancel"), callback_data(PREFIX, "x", poll.id)),
+        (ctx.t("newpoll.send"), POLLS.data("s", poll.id)),
+        (ctx.t("newpoll.cancel"), POLLS.data("x", poll.id)),
     ]
     await reply(update, ctx.t("followup.message", title=poll.title, text=text), keyboard(buttons))
 
@@ -185,7 +185,7 @@ ACTIONS = {
 def _line(ctx: Ctx, line: polls.PollLine) -> str:
     """One poll: status, and the response (a count below the threshold is not shown)."""
     poll, k = line.poll, line.council.privacy_threshold
-    closes = poll.closes_at.astimezone(ZoneInfo(line.council.timezone)).strftime("%d-%m %H:%M")
+    closes = formatting.short_moment(poll.closes_at, line.council.timezone)
     return ctx.t(
         "polls.line",
         icon=ICONS[poll.status],
@@ -204,6 +204,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("polls"), list_polls))
     app.add_handler(CommandHandler(names("close"), close_command))
     app.add_handler(CommandHandler(names("followup"), followup_command))
-    app.add_handler(CallbackQueryHandler(poll_tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(poll_tapped, pattern=POLLS.pattern))
     on_text(app, FOLLOWUP, "text", followup_typed)
     on_text(app, FOLLOWUP, "confirm", followup_typed)

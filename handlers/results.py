@@ -8,14 +8,15 @@ another council gets the same answer as for a poll that does not exist.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat import formatting
+from bot.chat.buttons import RESULTS
 from bot.chat.commands import COMMANDS, names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import MAX_CALLBACK_BYTES, callback_data, keyboard, split_data
+from bot.chat.keyboards import MAX_CALLBACK_BYTES, keyboard
 from bot.results.breakdown import breakdown_text
 from bot.results.exports import answers_csv, table_csv
 from bot.results.pictures import poll_pictures
@@ -27,7 +28,6 @@ from storage import audit, polls, segments
 from storage.answers import answer_rows
 from storage.models import Poll, PollStatus, Role
 
-PREFIX = "rs"
 ANSWERS = ("answers", "antwoorden")
 VISIBLE = [PollStatus.open, PollStatus.closed]
 MAX_KIND_BUTTONS = 3
@@ -71,7 +71,7 @@ async def _chosen_poll(
     if not ctx.args:
         none = "results.none"
         await offer_polls(
-            update, ctx, prefix=PREFIX, action=action, statuses=statuses, ask=ask, none=none
+            update, ctx, button=RESULTS, action=action, statuses=statuses, ask=ask, none=none
         )
         return None
     poll = await own_poll(ctx, ctx.args[0])
@@ -84,7 +84,7 @@ async def _chosen_poll(
 async def result_tapped(update: Update, ctx: Ctx) -> None:
     """A results button: view, breakdown (`rs:b:poll:kind`), chart, or an export."""
     data = update.callback_query.data or ""
-    parts = split_data(data, PREFIX, 2) or split_data(data, PREFIX, 3) or [""]
+    parts = RESULTS.parse(data) or RESULTS.parse(data) or [""]
     shape_ok = (parts[0] in ACTIONS and len(parts) == 2) or (parts[0] == "b" and len(parts) == 3)
     poll = await own_poll(ctx, parts[1]) if shape_ok else None
     if poll is None:
@@ -199,7 +199,7 @@ async def _send_csv(update: Update, ctx: Ctx, report: Report, data: bytes, what:
     caption = ctx.t(f"export.caption_{what}", title=poll.title, k=report.k)
     staff = await own_poll(ctx, str(poll.id), Role.staff) is not None
     more = (
-        keyboard([(ctx.t("export.answers_button"), callback_data(PREFIX, "a", poll.id))])
+        keyboard([(ctx.t("export.answers_button"), RESULTS.data("a", poll.id))])
         if what == "table" and staff and report.enough and not report.purged
         else None
     )
@@ -227,15 +227,14 @@ async def _closed_report(update: Update, ctx: Ctx, poll: Poll) -> Report | None:
 
 def _closes(report: Report) -> str:
     moment = report.view.poll.closes_at
-    zone = ZoneInfo(report.view.council.timezone)
-    return moment.astimezone(zone).strftime("%d-%m %H:%M") if moment else "?"
+    return formatting.short_moment(moment, report.view.council.timezone) if moment else "?"
 
 
 async def _history(ctx: Ctx, report: Report) -> list[tuple[str, Report]]:
     """The earlier closed rounds of a recurring poll (with this one), labelled by date."""
     async with ctx.db.read() as session:
         rounds = await polls.earlier_rounds(session, poll=report.view.poll)
-    zone = ZoneInfo(report.view.council.timezone)
+    zone = report.view.council.timezone
     history = []
     for poll in rounds:
         loaded = (
@@ -243,7 +242,7 @@ async def _history(ctx: Ctx, report: Report) -> list[tuple[str, Report]]:
         )
         if loaded is not None:
             moment = poll.opens_at or poll.created_at
-            history.append((moment.astimezone(zone).strftime("%d-%m-%Y"), loaded))
+            history.append((formatting.day(moment, zone), loaded))
     return history
 
 
@@ -255,8 +254,8 @@ async def _more_buttons(ctx: Ctx, report: Report) -> Any:
         kinds = await segments.tag_kinds(session, poll_id=poll_id)
     buttons = _by_kind(ctx, poll_id, kinds)
     buttons += [
-        (ctx.t("results.chart_button"), callback_data(PREFIX, "c", poll_id)),
-        (ctx.t("results.export_button"), callback_data(PREFIX, "e", poll_id)),
+        (ctx.t("results.chart_button"), RESULTS.data("c", poll_id)),
+        (ctx.t("results.export_button"), RESULTS.data("e", poll_id)),
     ]
     return keyboard(buttons)
 
@@ -269,10 +268,10 @@ def _kind_buttons(ctx: Ctx, poll_id: int, kinds: list[str]) -> Any:
 def _by_kind(ctx: Ctx, poll_id: int, kinds: list[str]) -> list[tuple[str, str]]:
     """A "Per …" button for the first kinds whose data fits Telegram's 64 bytes (a kind that
     does not fit can still be typed: /results 12 kind)."""
-    data = {kind: f"{PREFIX}:b:{poll_id}:{kind}" for kind in kinds}
+    data = {kind: f"{RESULTS.prefix}:b:{poll_id}:{kind}" for kind in kinds}
     fitting = [kind for kind in kinds if len(data[kind].encode()) <= MAX_CALLBACK_BYTES]
     return [
-        (ctx.t("results.by_kind", kind=kind), callback_data(PREFIX, "b", poll_id, kind))
+        (ctx.t("results.by_kind", kind=kind), RESULTS.data("b", poll_id, kind))
         for kind in fitting[:MAX_KIND_BUTTONS]
     ]
 
@@ -289,4 +288,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("results"), results_command))
     app.add_handler(CommandHandler(names("chart"), chart_command))
     app.add_handler(CommandHandler(names("export"), export_command))
-    app.add_handler(CallbackQueryHandler(result_tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(result_tapped, pattern=RESULTS.pattern))

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat import formatting
+from bot.chat.buttons import REMIND
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from bot.delivery.progress import reason as described
 from bot.scheduling.rounds import remind
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
 from storage import outbox, polls
 from storage.models import Council, DeliveryStatus, Poll, PollStatus, utcnow
-
-PREFIX = "rm"
 
 
 async def remind_command(update: Update, ctx: Ctx) -> None:
@@ -32,13 +31,13 @@ async def remind_command(update: Update, ctx: Ctx) -> None:
     if not choices:
         await reply(update, ctx.t("remind.none"))
         return
-    buttons = [(poll.title[:40], callback_data(PREFIX, poll.id)) for poll in choices]
+    buttons = [(poll.title[:40], REMIND.data(poll.id)) for poll in choices]
     await reply(update, ctx.t("remind.pick"), keyboard(buttons))
 
 
 async def poll_chosen(update: Update, ctx: Ctx) -> None:
     """Send the reminder (at most two per poll)."""
-    parts = split_data(update.callback_query.data, PREFIX, 1)
+    parts = REMIND.parse(update.callback_query.data)
     async with ctx.db.begin() as session:
         poll = await session.get(Poll, int(parts[0])) if parts and parts[0].isdigit() else None
         mine = poll is not None and poll.council_id in await council_ids(ctx, session)
@@ -94,17 +93,21 @@ async def show_status(update: Update, ctx: Ctx) -> None:
         for reason, count in retrying[sending.id].most_common(1):
             lines.append(ctx.t("sending.retrying", count=count, reason=described(ctx.t, reason)))
     health = ctx.services.health
-    zone = ZoneInfo(council.timezone if council else "UTC")
     for outage, key in (
         (health.telegram, "sending.away_telegram"),
         (health.database, "sending.away_db"),
     ):
         if outage.since is not None:
-            lines.append(ctx.t(key, since=outage.since.astimezone(zone).strftime("%H:%M")))
+            lines.append(
+                ctx.t(
+                    key,
+                    since=formatting.clock(outage.since, council.timezone if council else "UTC"),
+                )
+            )
     await reply(update, "\n".join(lines))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("remind"), remind_command))
     app.add_handler(CommandHandler(names("status"), show_status))
-    app.add_handler(CallbackQueryHandler(poll_chosen, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(poll_chosen, pattern=REMIND.pattern))

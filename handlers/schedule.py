@@ -20,16 +20,17 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat import formatting
+from bot.chat.buttons import SCHEDULE
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard
+from bot.chat.keyboards import keyboard
 from bot.scheduling.recurrence import EPOCH, MONTHLY, WEEKLY, upcoming
 from bot.texts import Texts
 from handlers.ui import acknowledge, allowed, council_ids, replace, reply, stale_button
 from storage import schedules, templates
 from storage.models import Council, Schedule, Template, utcnow
 
-PREFIX = "sc"
 HOURS = (10, 14, 16, 19, 20)
 DAYS_OPEN = (3, 7, 14)
 NTHS = (1, 2, 3, 4, -1)
@@ -49,25 +50,25 @@ async def show_schedules(update: Update, ctx: Ctx) -> None:
         buttons.append(
             (
                 ctx.t.label(f"schedule.{toggle[0]}", title=template.title[:25]),
-                callback_data(PREFIX, toggle[1], schedule.id),
+                SCHEDULE.data(toggle[1], schedule.id),
             )
         )
         buttons.append(
             (
                 ctx.t.label("schedule.remove", title=template.title[:25]),
-                callback_data(PREFIX, "x", schedule.id),
+                SCHEDULE.data("x", schedule.id),
             )
         )
-    buttons.append((ctx.t("schedule.add"), callback_data(PREFIX, "new", 0)))
+    buttons.append((ctx.t("schedule.add"), SCHEDULE.data("new", 0)))
     await reply(update, "\n".join(lines), keyboard(buttons))
 
 
 async def tapped(update: Update, ctx: Ctx) -> None:
     """Any /schedule button: the next step of making one, or pause / resume / remove."""
-    step, *values = (update.callback_query.data or "").split(":")[1:] or [""]
+    step, *values = SCHEDULE.parse(update.callback_query.data) or ["", ""]
     handler = STEPS.get(step)
-    well_formed = len(values) == VALUES.get(step) and values[0].isdigit()
-    if handler is None or not well_formed or not all(v.lstrip("-").isalnum() for v in values):
+    well_formed = values[0].isdigit() and all(v.lstrip("-").isalnum() for v in values)
+    if handler is None or not well_formed:
         await stale_button(update, ctx)
         return
     await handler(update, ctx, values)
@@ -79,15 +80,14 @@ async def pick_template(update: Update, ctx: Ctx, values: list[str]) -> None:
     if not mine:
         await replace(update, ctx.t("schedule.no_templates"))
         return
-    buttons = [(template.title[:40], callback_data(PREFIX, "t", template.id)) for template in mine]
+    buttons = [(template.title[:40], SCHEDULE.data("t", template.id)) for template in mine]
     await replace(update, ctx.t("schedule.pick_template"), keyboard(buttons))
 
 
 async def pick_every(update: Update, ctx: Ctx, values: list[str]) -> None:
     choices = (("every_week", "w1"), ("every_two_weeks", "w2"), ("every_month", "m"))
     buttons = [
-        (ctx.t(f"schedule.{key}"), callback_data(PREFIX, "e", *values, code))
-        for key, code in choices
+        (ctx.t(f"schedule.{key}"), SCHEDULE.data("e", *values, code)) for key, code in choices
     ]
     await replace(update, ctx.t("schedule.pick_every"), keyboard(buttons))
 
@@ -98,7 +98,7 @@ async def pick_weekday(update: Update, ctx: Ctx, values: list[str]) -> None:
     buttons = [
         (
             ctx.t(f"schedule.weekday_{day}").capitalize(),
-            callback_data(PREFIX, step, *values, day, *extra),
+            SCHEDULE.data(step, *values, day, *extra),
         )
         for day in range(7)
     ]
@@ -109,7 +109,7 @@ async def pick_nth(update: Update, ctx: Ctx, values: list[str]) -> None:
     buttons = [
         (
             ctx.t(f"schedule.nth_{'last' if nth == -1 else nth}"),
-            callback_data(PREFIX, "n", *values, nth),
+            SCHEDULE.data("n", *values, nth),
         )
         for nth in NTHS
     ]
@@ -117,14 +117,13 @@ async def pick_nth(update: Update, ctx: Ctx, values: list[str]) -> None:
 
 
 async def pick_hour(update: Update, ctx: Ctx, values: list[str]) -> None:
-    buttons = [(f"{hour}:00", callback_data(PREFIX, "h", *values, hour)) for hour in HOURS]
+    buttons = [(f"{hour}:00", SCHEDULE.data("h", *values, hour)) for hour in HOURS]
     await replace(update, ctx.t("schedule.pick_hour"), keyboard(buttons, per_row=5))
 
 
 async def pick_days(update: Update, ctx: Ctx, values: list[str]) -> None:
     buttons = [
-        (ctx.t("schedule.days", days=days), callback_data(PREFIX, "s", *values, days))
-        for days in DAYS_OPEN
+        (ctx.t("schedule.days", days=days), SCHEDULE.data("s", *values, days)) for days in DAYS_OPEN
     ]
     await replace(update, ctx.t("schedule.pick_days"), keyboard(buttons, per_row=3))
 
@@ -171,7 +170,6 @@ async def change(update: Update, ctx: Ctx, values: list[str], action: str) -> No
     await show_schedules(update, ctx)
 
 
-VALUES = {"new": 1, "t": 1, "e": 2, "d": 3, "n": 4, "h": 5, "s": 6, "p": 1, "r": 1, "x": 1}
 """How many values each step's button carries; anything else is forged."""
 STEPS = {
     "new": pick_template,
@@ -240,9 +238,9 @@ def _line(t: Texts, schedule: Schedule, template: Template, council: Council) ->
 
 
 def _local(moment: Any, council: Council) -> str:
-    return moment.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y %H:%M")
+    return formatting.moment(moment, council.timezone)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("schedule"), show_schedules))
-    app.add_handler(CallbackQueryHandler(tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(tapped, pattern=SCHEDULE.pattern))

@@ -15,9 +15,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.chat import menus
+from bot.chat.buttons import SIGNUP
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from bot.chat.throttle import Throttle
 from bot.texts import LANGUAGES, Texts, texts_for
 from handlers.ui import replace, reply, stale_button
@@ -25,7 +26,6 @@ from storage import councils, invites, people
 from storage.invites import CodeProblem
 from storage.models import AgeBand, Invite, Role, utcnow
 
-PREFIX = "su"
 GUESSES = "signup_guesses"
 
 
@@ -52,7 +52,7 @@ async def start_with_code(update: Update, ctx: Ctx, code: str) -> None:
         await ask_consent(update, ctx, ctx.t, code, invite)
         return
     buttons = [
-        (texts_for(lang)("account.language_name"), callback_data(PREFIX, "l", lang, code))
+        (texts_for(lang)("account.language_name"), SIGNUP.data("l", lang, code))
         for lang in LANGUAGES
     ]
     await reply(update, ctx.t("signup.choose_language"), keyboard(buttons, per_row=2))
@@ -60,7 +60,7 @@ async def start_with_code(update: Update, ctx: Ctx, code: str) -> None:
 
 async def step_tapped(update: Update, ctx: Ctx) -> None:
     """One tap in the sign-up: move to the next question, or finish."""
-    parts = split_data(update.callback_query.data, PREFIX, 3)
+    parts = SIGNUP.parse(update.callback_query.data)
     if parts is None or parts[1] not in LANGUAGES or parts[0] not in NEXT_STEP:
         await stale_button(update, ctx)
         return
@@ -81,7 +81,7 @@ async def step_tapped(update: Update, ctx: Ctx) -> None:
 
 
 async def ask_consent(update: Update, ctx: Ctx, t: Texts, code: str, invite: Invite) -> None:
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         council = await councils.get_council(session, council_id=invite.council_id)
     buttons = [(t("signup.agree"), _data("y", t, code)), (t("signup.refuse"), _data("n", t, code))]
     await replace(update, t("signup.consent", council=council.name), keyboard(buttons))
@@ -198,7 +198,7 @@ async def _checked_invite(update: Update, ctx: Ctx, code: str, t: Texts) -> Invi
     if wait > 0:
         await replace(update, t("signup.slowed_down", minutes=max(1, math.ceil(wait / 60))))
         return None
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         found = await invites.check_code(session, code=code, now=utcnow())
     if isinstance(found, CodeProblem):
         guesses.note(user_id, now=now)
@@ -208,7 +208,7 @@ async def _checked_invite(update: Update, ctx: Ctx, code: str, t: Texts) -> Invi
 
 
 def _data(step: str, t: Texts, code: str) -> str:
-    return callback_data(PREFIX, step, t.language, code)
+    return SIGNUP.data(step, t.language, code)
 
 
 def _council_names(ctx: Ctx) -> str:
@@ -218,4 +218,4 @@ def _council_names(ctx: Ctx) -> str:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data[GUESSES] = Throttle(limit=5, window=15 * 60)
     app.add_handler(CommandHandler(names("start"), start))
-    app.add_handler(CallbackQueryHandler(step_tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(step_tapped, pattern=SIGNUP.pattern))

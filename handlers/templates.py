@@ -7,14 +7,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.chat.buttons import TEMPLATES
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard, split_data
+from bot.chat.keyboards import keyboard
 from handlers.ui import acknowledge, allowed, council_ids, reply, stale_button
 from storage import templates
 from storage.models import Template
-
-PREFIX = "tp"
 
 
 async def list_templates(update: Update, ctx: Ctx) -> None:
@@ -31,7 +30,7 @@ async def list_templates(update: Update, ctx: Ctx) -> None:
 
 async def share_tapped(update: Update, ctx: Ctx) -> None:
     """Share a template with every council on this bot, or stop sharing it."""
-    parts = split_data(update.callback_query.data, PREFIX, 2)
+    parts = TEMPLATES.parse(update.callback_query.data)
     if parts is None or parts[0] not in ("share", "unshare") or not parts[1].isdigit():
         await stale_button(update, ctx)
         return
@@ -54,7 +53,7 @@ def _keyboard(ctx: Ctx, mine: list[Template]) -> Any:
                 "templates.shared_line" if template.shared else "templates.private_line",
                 title=template.title[:30],
             ),
-            callback_data(PREFIX, "unshare" if template.shared else "share", template.id),
+            TEMPLATES.data("unshare" if template.shared else "share", template.id),
         )
         for template in mine
     )
@@ -62,4 +61,4 @@ def _keyboard(ctx: Ctx, mine: list[Template]) -> Any:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names("templates"), list_templates))
-    app.add_handler(CallbackQueryHandler(share_tapped, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(share_tapped, pattern=TEMPLATES.pattern))

@@ -3,20 +3,56 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.delivery.health import Health
-from bot.delivery.outbox import Outbox
-from bot.scheduling.leader import Leadership
 from bot.texts import Texts, pick_language, texts_for
 from storage.db import Database
 from storage.people import Profile
 
 SERVICES = "services"
+RETRY = "retry_updates"
+"""bot_data: ids of updates to handle again, because the database was away (marked by
+`handlers/gate.py` and the error handler in bot/run/app.py; bot/run/polling.py and
+bot/run/webhook.py handle them again)."""
+AGAIN = "updates_again"
+"""bot_data: ids of updates being handled again: the gate lets them through as new."""
+
+
+class Sender(Protocol):
+    """The outbox, as features see it (bot.delivery.outbox.Outbox)."""
+
+    def kick(self) -> None:
+        """Look for rows to send now, without waiting for the next tick."""
+
+
+class Reachability(Protocol):
+    """One dependency's outage tracker (bot.delivery.health.Outage)."""
+
+    @property
+    def since(self) -> datetime | None: ...
+
+    def failed(self, error: BaseException, *, began: float | None = None) -> None: ...
+
+
+class Dependencies(Protocol):
+    """Whether Telegram and the database answer (bot.delivery.health.Health)."""
+
+    @property
+    def telegram(self) -> Reachability: ...
+
+    @property
+    def database(self) -> Reachability: ...
+
+
+class Leading(Protocol):
+    """Whether this process runs the scheduled jobs (bot.scheduling.leader.Leadership)."""
+
+    async def held(self) -> bool: ...
 
 
 @dataclass
@@ -25,9 +61,9 @@ class Services:
 
     settings: Settings
     db: Database
-    outbox: Outbox
-    leadership: Leadership
-    health: Health
+    outbox: Sender
+    leadership: Leading
+    health: Dependencies
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

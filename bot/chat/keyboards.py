@@ -20,14 +20,6 @@ def callback_data(*parts: object) -> str:
     return data
 
 
-def split_data(data: str | None, prefix: str, size: int) -> list[str] | None:
-    """The parts after `prefix`, or None when the data is not exactly that shape."""
-    parts = (data or "").split(":")
-    if len(parts) != size + 1 or parts[0] != prefix:
-        return None
-    return parts[1:]
-
-
 def plain_number(text: str) -> int | None:
     """`text` as an id when it is plain ASCII digits up to MAX_ID; None otherwise (str.isdigit
     also takes "²" or "٣", and 25 nines, which int() or the database then refuse)."""

@@ -15,12 +15,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.chat import formatting
 from bot.delivery.health import Health, Outage
 from bot.delivery.rate import BULK
 from bot.results.publish import bar
@@ -187,7 +187,7 @@ class Progress:
             eta = t("progress.seconds", count=seconds)
         waiting = ""
         if away is not None:
-            since = away.since.astimezone(ZoneInfo(snapshot.timezone)).strftime("%H:%M")
+            since = formatting.clock(away.since, snapshot.timezone)
             key = "progress.away_telegram" if away is self.health.telegram else "progress.away_db"
             waiting = "\n" + t(key, since=since, left=snapshot.left)
         return t(

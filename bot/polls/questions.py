@@ -1,22 +1,15 @@
 """How a poll question looks to a family: its text and its big buttons, before and after.
 
-Callback data (all well under 64 bytes, whatever the language):
-  qa:<question>:<value>   answer (option position, face, grade, or 1/2/3 for yes/no/don't know)
-  qm:<question>:<mask>    several choices: show the keyboard with this selection (bit per option)
-  qd:<question>:<mask>    several choices: done, store the selection
-  qp:<question>:<picks>   priorities: picks so far, option positions as hex digits, "-" for none
-  qs:<question>           skip
-  qo:<question>           open text: (re)type the answer
-  qc:<question>           change an answer
+The buttons' data is declared in bot/chat/buttons.py (ANSWERING).
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from telegram import InlineKeyboardMarkup
 
-from bot.chat.keyboards import callback_data, keyboard
+from bot.chat import formatting
+from bot.chat.buttons import ANSWER, CHANGE, DONE, OPEN, PICK, SKIP, TOGGLE
+from bot.chat.keyboards import keyboard
 from bot.texts import Texts
 from storage.models import Answer, PollStatus, QuestionKind
 from storage.polls import PollView, QuestionView
@@ -31,8 +24,7 @@ HEX = "0123456789abcdef"
 
 def closes_on(view: PollView) -> str:
     """The closing moment in the council's timezone, as families read it."""
-    moment = view.poll.closes_at.astimezone(ZoneInfo(view.council.timezone))
-    return moment.strftime("%d-%m-%Y %H:%M")
+    return formatting.moment(view.poll.closes_at, view.council.timezone)
 
 
 def header(t: Texts, view: PollView, question: QuestionView) -> str:
@@ -70,44 +62,40 @@ def answer_buttons(
     t: Texts, question: QuestionView, *, mask: int = 0, picks: str = ""
 ) -> InlineKeyboardMarkup:
     qid = question.id
-    skip = (t("poll.skip"), callback_data("qs", qid))
+    skip = (t("poll.skip"), SKIP.data(qid))
     match question.question.kind:
         case QuestionKind.single:
-            buttons = [(o.label, callback_data("qa", qid, o.position)) for o in question.options]
+            buttons = [(o.label, ANSWER.data(qid, o.position)) for o in question.options]
             return keyboard(buttons, footer=[skip])
         case QuestionKind.multiple:
             buttons = [
                 (
                     ("☑ " if mask & 1 << o.position else "☐ ") + o.label,
-                    callback_data("qm", qid, mask ^ 1 << o.position),
+                    TOGGLE.data(qid, mask ^ 1 << o.position),
                 )
                 for o in question.options
             ]
-            return keyboard(
-                buttons, footer=[(t("poll.done"), callback_data("qd", qid, mask)), skip]
-            )
+            return keyboard(buttons, footer=[(t("poll.done"), DONE.data(qid, mask)), skip])
         case QuestionKind.priorities:
             chosen = set(picks)
             buttons = [
-                (o.label, callback_data("qp", qid, picks + HEX[o.position]))
+                (o.label, PICK.data(qid, picks + HEX[o.position]))
                 for o in question.options
                 if HEX[o.position] not in chosen
             ]
-            footer = [(t("poll.start_over"), callback_data("qp", qid, "-"))] if picks else []
+            footer = [(t("poll.start_over"), PICK.data(qid, "-"))] if picks else []
             return keyboard(buttons, footer=[*footer, skip])
         case QuestionKind.faces:
-            buttons = [
-                (face, callback_data("qa", qid, value)) for value, face in enumerate(FACES, 1)
-            ]
+            buttons = [(face, ANSWER.data(qid, value)) for value, face in enumerate(FACES, 1)]
             return keyboard(buttons, per_row=5, footer=[skip])
         case QuestionKind.grade:
-            buttons = [(str(grade), callback_data("qa", qid, grade)) for grade in GRADES]
+            buttons = [(str(grade), ANSWER.data(qid, grade)) for grade in GRADES]
             return keyboard(buttons, per_row=5, footer=[skip])
         case QuestionKind.yes_no:
-            buttons = [(t(key), callback_data("qa", qid, value)) for value, key in YES_NO.items()]
+            buttons = [(t(key), ANSWER.data(qid, value)) for value, key in YES_NO.items()]
             return keyboard(buttons, per_row=3, footer=[skip])
         case _:
-            return keyboard([(t("poll.type_answer"), callback_data("qo", qid))], footer=[skip])
+            return keyboard([(t("poll.type_answer"), OPEN.data(qid))], footer=[skip])
 
 
 def answered(
@@ -116,10 +104,8 @@ def answered(
     """The question with the family's answer, and a Change button while that is allowed."""
     text = f"{header(t, view, question)}\n\n{describe(t, question, rows)}"
     can_change = view.poll.allow_change and view.poll.status is PollStatus.open
-    change = "qo" if question.question.kind is QuestionKind.open_text else "qc"
-    markup = (
-        keyboard([(t("poll.change"), callback_data(change, question.id))]) if can_change else None
-    )
+    change = OPEN if question.question.kind is QuestionKind.open_text else CHANGE
+    markup = keyboard([(t("poll.change"), change.data(question.id))]) if can_change else None
     return text, markup
 
 

@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.chat import formatting
 from bot.polls.questions import FACES, YES_NO
 from bot.results.disclosure import Concealed, hide_small, hide_small_and_complement
 from bot.texts import Texts
@@ -178,16 +179,11 @@ def question_results(t: Texts, published: Published, *, k: int) -> str:
         rows.append(
             t(
                 "results.mean_median",
-                mean=decimal(published.mean),
-                median=f"{published.median:g}".replace(".", ","),
+                mean=formatting.decimal(published.mean, t.language),
+                median=formatting.compact(published.median, t.language),
             )
         )
     return "\n".join([head, *rows])
-
-
-def decimal(number: float) -> str:
-    """One decimal, with a comma (3,5) as Dutch readers expect."""
-    return f"{number:.1f}".replace(".", ",")
 
 
 def _row(t: Texts, label: str, count: int | Concealed, n: int, k: int) -> str:

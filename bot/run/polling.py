@@ -27,6 +27,7 @@ from telegram import Update
 from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.chat.context import AGAIN, RETRY
 from bot.delivery.health import Health, Outage
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,6 @@ GET_UPDATES = "getupdates"
 """Method names are case-insensitive in the Bot API; this spelling gets the raw batch through
 `do_api_request` without its warning that `bot.get_updates` exists (which we avoid, see
 `readable`)."""
-RETRY = "retry_updates"
-"""bot_data: ids of updates to handle again, because the database was away (marked by
-`handlers/gate.py` and the error handler in bot/run/app.py)."""
-AGAIN = "updates_again"
-"""bot_data: ids of updates being handled again: the gate lets them through as new."""
 
 
 class Lanes:

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.chat import formatting
+from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard
+from bot.chat.keyboards import keyboard
 from bot.polls.questions import asking
-from handlers.newpoll import settings, writing
 from handlers.newpoll.states import (
+    AUDIENCE,
+    CLOSES,
     EDIT,
     END,
+    KIND,
     KIND_NAME,
-    PREFIX,
     PREVIEW,
+    TITLE,
+    asks,
     council_of,
     drop,
+    go,
     save,
     value_of,
     with_draft,
@@ -39,6 +44,7 @@ from storage.models import (
 from storage.polls import PollView, QuestionView
 
 
+@asks(PREVIEW)
 async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Every question as families will get it, then a summary with what to do next."""
     council = await council_of(ctx, data)
@@ -70,12 +76,12 @@ async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         await acknowledge(update.callback_query, ctx.t("newpoll.template_saved"), alert=True)
         return PREVIEW
     if choice == "edit":
-        buttons = [(ctx.t("newpoll.edit_title"), callback_data(PREFIX, "e", "title"))]
+        buttons = [(ctx.t("newpoll.edit_title"), NEWPOLL.data("e", "title"))]
         buttons += [
-            (ctx.t("newpoll.edit_question", number=index + 1), callback_data(PREFIX, "e", index))
+            (ctx.t("newpoll.edit_question", number=index + 1), NEWPOLL.data("e", index))
             for index in range(len(data["questions"]))
         ]
-        buttons.append((ctx.t("newpoll.edit_settings"), callback_data(PREFIX, "e", "settings")))
+        buttons.append((ctx.t("newpoll.edit_settings"), NEWPOLL.data("e", "settings")))
         await acknowledge(update.callback_query)
         await update.callback_query.edit_message_text(
             ctx.t("newpoll.edit_what"), reply_markup=keyboard(buttons)
@@ -93,11 +99,11 @@ async def edit_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     value = value_of(ctx, update.callback_query.data)
     if value == "title":
         data["editing"] = "title"
-        return await writing.ask_title(update, ctx, data)
+        return await go(TITLE, update, ctx, data)
     if value.isdigit() and int(value) < len(data["questions"]):
         data["editing"] = int(value)
-        return await writing.ask_kind(update, ctx, data)
-    return await settings.ask_audience(update, ctx, data)
+        return await go(KIND, update, ctx, data)
+    return await go(AUDIENCE, update, ctx, data)
 
 
 async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
@@ -105,7 +111,7 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     if datetime.fromisoformat(data["closes_at"]) <= utcnow():
         await acknowledge(update.callback_query)
         await reply(update, ctx.t("newpoll.in_the_past"))
-        return await settings.ask_closing(update, ctx, data)
+        return await go(CLOSES, update, ctx, data)
     person = ctx.profile.person
     async with ctx.db.begin() as session:
         poll = await polls.create_poll(
@@ -199,13 +205,13 @@ def _summary(ctx: Ctx, data: dict[str, Any], council: Council) -> str:
 def _choices(ctx: Ctx) -> Any:
     return keyboard(
         [
-            (ctx.t("newpoll.send"), callback_data(PREFIX, "p", "send")),
-            (ctx.t("newpoll.edit"), callback_data(PREFIX, "p", "edit")),
-            (ctx.t("newpoll.save_template"), callback_data(PREFIX, "p", "save")),
-            (ctx.t("newpoll.cancel"), callback_data(PREFIX, "p", "cancel")),
+            (ctx.t("newpoll.send"), NEWPOLL.data("p", "send")),
+            (ctx.t("newpoll.edit"), NEWPOLL.data("p", "edit")),
+            (ctx.t("newpoll.save_template"), NEWPOLL.data("p", "save")),
+            (ctx.t("newpoll.cancel"), NEWPOLL.data("p", "cancel")),
         ]
     )
 
 
 def _local(moment: datetime, council: Council) -> str:
-    return moment.astimezone(ZoneInfo(council.timezone)).strftime("%d-%m-%Y %H:%M")
+    return formatting.moment(moment, council.timezone)

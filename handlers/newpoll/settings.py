@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.chat import formatting
+from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard
+from bot.chat.keyboards import keyboard
 from bot.polls.checking import Problem, check_moment, check_tags
-from handlers.newpoll import preview
 from handlers.newpoll.states import (
     ANONYMITY,
     AUDIENCE,
@@ -20,9 +20,11 @@ from handlers.newpoll.states import (
     CLOSES_AT,
     OPENS,
     OPENS_AT,
-    PREFIX,
+    PREVIEW,
     TAGS,
+    asks,
     council_of,
+    go,
     save,
     value_of,
     with_draft,
@@ -34,14 +36,15 @@ from storage.models import utcnow
 CLOSING_DAYS = (3, 7, 14)
 
 
+@asks(AUDIENCE)
 async def ask_audience(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     council = await council_of(ctx, data)
     buttons = [
         (
             ctx.t.label("newpoll.audience_all", council=council.name),
-            callback_data(PREFIX, "a", "all"),
+            NEWPOLL.data("a", "all"),
         ),
-        (ctx.t("newpoll.audience_some"), callback_data(PREFIX, "a", "some")),
+        (ctx.t("newpoll.audience_some"), NEWPOLL.data("a", "some")),
     ]
     await replace(update, ctx.t("newpoll.ask_audience"), keyboard(buttons))
     return await save(ctx, data, AUDIENCE)
@@ -72,8 +75,8 @@ async def tags_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 async def anonymity_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     data["anonymous"] = value_of(ctx, update.callback_query.data) != "no"
     buttons = [
-        (ctx.t("newpoll.opens_now"), callback_data(PREFIX, "o", "now")),
-        (ctx.t("newpoll.opens_pick"), callback_data(PREFIX, "o", "pick")),
+        (ctx.t("newpoll.opens_now"), NEWPOLL.data("o", "now")),
+        (ctx.t("newpoll.opens_pick"), NEWPOLL.data("o", "pick")),
     ]
     await replace(update, ctx.t("newpoll.ask_opens"), keyboard(buttons))
     return await save(ctx, data, OPENS)
@@ -126,32 +129,32 @@ async def closing_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 async def changes_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     data["allow_change"] = value_of(ctx, update.callback_query.data) == "yes"
     data["ready"] = True
-    return await preview.show(update, ctx, data)
+    return await go(PREVIEW, update, ctx, data)
 
 
 async def _ask_anonymity(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     buttons = [
-        (ctx.t("newpoll.anonymous_yes"), callback_data(PREFIX, "an", "yes")),
-        (ctx.t("newpoll.anonymous_no"), callback_data(PREFIX, "an", "no")),
+        (ctx.t("newpoll.anonymous_yes"), NEWPOLL.data("an", "yes")),
+        (ctx.t("newpoll.anonymous_no"), NEWPOLL.data("an", "no")),
     ]
     await replace(update, ctx.t("newpoll.ask_anonymous"), keyboard(buttons))
     return await save(ctx, data, ANONYMITY)
 
 
+@asks(CLOSES)
 async def ask_closing(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     buttons = [
-        (ctx.t("newpoll.closes_days", days=days), callback_data(PREFIX, "cl", days))
-        for days in CLOSING_DAYS
+        (ctx.t("newpoll.closes_days", days=days), NEWPOLL.data("cl", days)) for days in CLOSING_DAYS
     ]
-    buttons.append((ctx.t("newpoll.closes_pick"), callback_data(PREFIX, "cl", "pick")))
+    buttons.append((ctx.t("newpoll.closes_pick"), NEWPOLL.data("cl", "pick")))
     await replace(update, ctx.t("newpoll.ask_closes"), keyboard(buttons))
     return await save(ctx, data, CLOSES)
 
 
 async def _ask_changes(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     buttons = [
-        (ctx.t("newpoll.changes_yes"), callback_data(PREFIX, "ch", "yes")),
-        (ctx.t("newpoll.changes_no"), callback_data(PREFIX, "ch", "no")),
+        (ctx.t("newpoll.changes_yes"), NEWPOLL.data("ch", "yes")),
+        (ctx.t("newpoll.changes_no"), NEWPOLL.data("ch", "no")),
     ]
     await replace(update, ctx.t("newpoll.ask_changes"), keyboard(buttons))
     return await save(ctx, data, CHANGES)
@@ -168,8 +171,8 @@ async def _known_tags(ctx: Ctx, data: dict[str, Any]) -> set[str]:
 
 async def _example(ctx: Ctx, data: dict[str, Any]) -> str:
     council = await council_of(ctx, data)
-    local = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo(council.timezone))
-    return local.replace(hour=19, minute=0).strftime("%d-%m-%Y %H:%M")
+    local = formatting.local(utcnow() + timedelta(days=7), council.timezone)
+    return formatting.moment(local.replace(hour=19, minute=0), council.timezone)
 
 
 async def _moment_question(ctx: Ctx, data: dict[str, Any]) -> str:

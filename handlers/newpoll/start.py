@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from bot.chat.keyboards import callback_data, keyboard
+from bot.chat.keyboards import keyboard
 from bot.polls.checking import MAX_QUESTIONS
-from handlers.newpoll import settings, writing
 from handlers.newpoll.states import (
+    AUDIENCE,
     COUNCIL,
     END,
-    PREFIX,
+    KIND,
     TEMPLATE,
+    TITLE,
     drop,
     expired,
+    go,
     load,
     save,
     value_of,
@@ -35,7 +38,7 @@ async def new_poll(update: Update, ctx: Ctx) -> int:
         return END
     if len(choices) == 1:
         return await _offer_templates(update, ctx, choices[0].id)
-    buttons = [(council.name, callback_data(PREFIX, "c", council.id)) for council in choices]
+    buttons = [(council.name, NEWPOLL.data("c", council.id)) for council in choices]
     await reply(update, ctx.t("newpoll.choose_council"), keyboard(buttons, footer=[_cancel(ctx)]))
     return await save(ctx, {}, COUNCIL)
 
@@ -57,7 +60,7 @@ async def template_chosen(update: Update, ctx: Ctx) -> int:
     if data is None or not value.isdigit():
         return await expired(update, ctx)
     if value == "0":
-        return await writing.ask_title(update, ctx, data)
+        return await go(TITLE, update, ctx, data)
     async with ctx.db.begin() as session:
         template = await templates.usable_template(
             session, template_id=int(value), council_id=data["council_id"]
@@ -71,8 +74,8 @@ async def template_chosen(update: Update, ctx: Ctx) -> int:
         "template_id": template.id,
     }
     if len(data["questions"]) >= MAX_QUESTIONS:
-        return await settings.ask_audience(update, ctx, data)
-    return await writing.ask_kind(update, ctx, data)
+        return await go(AUDIENCE, update, ctx, data)
+    return await go(KIND, update, ctx, data)
 
 
 async def cancelled(update: Update, ctx: Ctx) -> int:
@@ -92,7 +95,7 @@ async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
     async with ctx.db.begin() as session:
         usable = await templates.usable_templates(session, council_id=council_id)
     if not usable:
-        return await writing.ask_title(update, ctx, data)
+        return await go(TITLE, update, ctx, data)
     buttons = [
         (
             template.title[:40]
@@ -100,17 +103,17 @@ async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
             else ctx.t.label(
                 "newpoll.template_shared", title=template.title[:30], council=council.name[:20]
             ),
-            callback_data(PREFIX, "t", template.id),
+            NEWPOLL.data("t", template.id),
         )
         for template, council in usable[:10]
     ]
     markup = keyboard(
         buttons,
-        footer=[(ctx.t("newpoll.start_empty"), callback_data(PREFIX, "t", 0)), _cancel(ctx)],
+        footer=[(ctx.t("newpoll.start_empty"), NEWPOLL.data("t", 0)), _cancel(ctx)],
     )
     await replace(update, ctx.t("newpoll.start_from"), markup)
     return await save(ctx, data, TEMPLATE)
 
 
 def _cancel(ctx: Ctx) -> tuple[str, str]:
-    return ctx.t("newpoll.cancel"), callback_data(PREFIX, "x", "-")
+    return ctx.t("newpoll.cancel"), NEWPOLL.data("x", "-")

@@ -9,6 +9,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
+from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
 from handlers.ui import reply
 from storage import councils, drafts
@@ -34,12 +35,32 @@ from storage.models import Council
 ) = range(16)
 END = ConversationHandler.END
 KIND_NAME = "poll"
-PREFIX = "np"
+
+
+Ask = Callable[[Update, Ctx, dict[str, Any]], Awaitable[int]]
+ASKS: dict[int, Ask] = {}
+"""The step that asks for each state, so the modules of the conversation go to one another's
+steps by state (`go`) instead of importing one another."""
+
+
+def asks(state: int) -> Callable[[Ask], Ask]:
+    """Declare `step` as the one that asks for `state`."""
+
+    def declare(step: Ask) -> Ask:
+        ASKS[state] = step
+        return step
+
+    return declare
+
+
+async def go(state: int, update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+    """Ask for `state` (a step of another module: `handlers.newpoll` imports them all)."""
+    return await ASKS[state](update, ctx, data)
 
 
 def button(step: str, callback: Any) -> CallbackQueryHandler:
     """A handler for this conversation's buttons of one step (`np:<step>:<value>`)."""
-    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{step}:")
+    return CallbackQueryHandler(callback, pattern=NEWPOLL.step_pattern(step))
 
 
 def typed(callback: Any) -> MessageHandler:
@@ -47,12 +68,14 @@ def typed(callback: Any) -> MessageHandler:
 
 
 def value_of(ctx: Ctx, data: str | None) -> str:
-    return (data or "").split(":", 2)[2]
+    """The value of a `np:<step>:<value>` button ("" when the data has another shape)."""
+    parts = NEWPOLL.parse(data)
+    return parts[1] if parts else ""
 
 
 async def load(ctx: Ctx) -> dict[str, Any] | None:
     """The poll being written, or None when it expired or was dropped."""
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         draft = await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
         return dict(draft.data) if draft else None
 
@@ -72,7 +95,7 @@ async def drop(ctx: Ctx) -> None:
 
 
 async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:
-    async with ctx.db.begin() as session:
+    async with ctx.db.read() as session:
         return await councils.get_council(session, council_id=data["council_id"])
 
 

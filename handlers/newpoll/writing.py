@@ -6,8 +6,9 @@ from typing import Any
 
 from telegram import Update
 
+from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from bot.chat.keyboards import MAX_LABEL, callback_data, keyboard
+from bot.chat.keyboards import MAX_LABEL, keyboard
 from bot.polls.checking import (
     MAX_QUESTION,
     MAX_QUESTIONS,
@@ -18,13 +19,15 @@ from bot.polls.checking import (
     check_text,
     needs_options,
 )
-from handlers.newpoll import preview, settings
 from handlers.newpoll.states import (
+    AUDIENCE,
     KIND,
     OPTIONS,
-    PREFIX,
+    PREVIEW,
     TEXT,
     TITLE,
+    asks,
+    go,
     save,
     value_of,
     with_draft,
@@ -33,6 +36,7 @@ from handlers.ui import acknowledge, replace, reply
 from storage.models import QuestionKind
 
 
+@asks(TITLE)
 async def ask_title(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     await replace(update, ctx.t("newpoll.ask_title", limit=MAX_TITLE))
     return await save(ctx, data, TITLE)
@@ -47,19 +51,20 @@ async def title_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         return TITLE
     data["title"] = title
     if data.pop("editing", None) is not None or data.get("ready"):
-        return await preview.show(update, ctx, data)
+        return await go(PREVIEW, update, ctx, data)
     return await ask_kind(update, ctx, data)
 
 
+@asks(KIND)
 async def ask_kind(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Which kind the next question is; after the first, 'no more questions' too."""
     number = _number(data)
     buttons = [
-        (ctx.t(f"newpoll.kind_{kind.value}"), callback_data(PREFIX, "k", kind.value))
+        (ctx.t(f"newpoll.kind_{kind.value}"), NEWPOLL.data("k", kind.value))
         for kind in QuestionKind
     ]
     done = (
-        [(ctx.t("newpoll.no_more"), callback_data(PREFIX, "k", "end"))]
+        [(ctx.t("newpoll.no_more"), NEWPOLL.data("k", "end"))]
         if data["questions"] and data.get("editing") is None
         else []
     )
@@ -72,7 +77,7 @@ async def ask_kind(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 async def kind_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     value = value_of(ctx, update.callback_query.data)
     if value == "end" and data["questions"]:
-        return await settings.ask_audience(update, ctx, data)
+        return await go(AUDIENCE, update, ctx, data)
     full = len(data["questions"]) >= MAX_QUESTIONS and data.get("editing") is None
     if value not in QuestionKind.__members__.values() or full:
         await acknowledge(update.callback_query, ctx.t("common.stale_button"))
@@ -116,9 +121,9 @@ async def _question_done(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     else:
         data["questions"].append(question)
     if editing is not None or data.get("ready"):
-        return await preview.show(update, ctx, data)
+        return await go(PREVIEW, update, ctx, data)
     if len(data["questions"]) >= MAX_QUESTIONS:
-        return await settings.ask_audience(update, ctx, data)
+        return await go(AUDIENCE, update, ctx, data)
     return await ask_kind(update, ctx, data)
 
 

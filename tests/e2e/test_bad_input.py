@@ -100,15 +100,15 @@ async def test_a_crash_gets_an_apology_and_the_bot_goes_on(
     user = api.user(46)
     await sign_up(user, await make_invite(bot.db))
     await bot.db.engine.dispose()
-    original = bot.db.sessions
+    original = bot.db.sessions, bot.db.read_sessions
 
     def broken() -> None:
         raise RuntimeError("database exploded with secret text")
 
-    bot.db.sessions = broken  # type: ignore[assignment]
+    bot.db.sessions = bot.db.read_sessions = broken  # type: ignore[assignment]
     with caplog.at_level(logging.ERROR):
         await user.send("mijn geheime bericht")
-    bot.db.sessions = original
+    bot.db.sessions, bot.db.read_sessions = original
 
     assert (
         user.last.text

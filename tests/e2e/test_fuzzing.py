@@ -35,6 +35,7 @@ from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
 from bot.botapi.state import QueryRecord
+from bot.chat.buttons import FORGET, REGISTRY
 from bot.chat.commands import COMMANDS
 from bot.chat.throttle import Throttle
 from bot.run.polling import handle_batch, readable
@@ -137,13 +138,15 @@ random_entities = st.lists(
     ),
     max_size=2,
 )
-PREFIXES = (
-    *("qa", "qm", "qd", "qp", "qs", "qo", "qc", "su", "lang", "inv", "np", "pl", "rm", "sc"),
-    *("tp", "rs", "x", "np:c", "np:t", "np:k", "np:p", "np:e", "su:l:nl", "su:a:nl", "pl:c"),
-    *("pl:v", "pl:s", "rs:b", "rs:v", "sc:t", "sc:p"),
+PREFIXES = tuple(
+    shape
+    for button in REGISTRY.values()
+    if button is not FORGET
+    for shape in (button.prefix, *(f"{button.prefix}:{step}" for step in button.steps))
 )
-"""Every button prefix the bot uses; "fg" (forget me) is left out, as the one forgery that
-legitimately deletes the person who sends it."""
+"""Every button prefix the bot uses, and every step of one (from the registry); "fg" (forget
+me) is left out, as the one forgery that legitimately deletes the person who sends it."""
+
 STICKER = {
     "file_id": "s",
     "file_unique_id": "s",

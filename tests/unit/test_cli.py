@@ -60,3 +60,21 @@ def test_unreachable_telegram_is_one_line(
     assert main(["run", "--config", str(config)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("achterban: cannot reach Telegram") and "\n" not in error
+
+
+@pytest.mark.parametrize("command", ["run", "worker"])
+def test_run_without_a_token_is_a_one_line_config_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """Plain `achterban` runs the demo for a newcomer; `run` (a service file) never does."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("ACHTERBAN_TOKEN", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main([command, "--config", str(config)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("achterban: config error:") and "token" in error
+    assert error.count("\n") == 1
