@@ -535,7 +535,9 @@ async def ceiling_tapped(update: Any, context: Any) -> None:
 
 async def serve_ceiling(token: str, base_url: str, rate: int) -> None:
     """A bare Application: one CallbackQueryHandler, our polling loop, the same rate limiter."""
-    from telegram.ext import ApplicationBuilder, CallbackQueryHandler
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, Defaults
 
     from bot.delivery.health import Outage
     from bot.delivery.rate import SendLimiter
@@ -545,6 +547,12 @@ async def serve_ceiling(token: str, base_url: str, rate: int) -> None:
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
+        .defaults(  # the bot's, so that its calls carry the same parameters
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .rate_limiter(SendLimiter(per_second=rate, telegram=Outage("Telegram")))
         .updater(None)
         .build()

@@ -81,6 +81,7 @@ from bench.common import (
 )
 from bot.botapi import LocalBotApi
 from bot.chat.context import SERVICES
+from bot.chat.keyboards import markup
 from bot.config import Settings, TelegramSettings
 from bot.delivery.health import Outage
 from bot.delivery.outbox import BATCH, Outbox
@@ -435,7 +436,8 @@ async def broadcast(
             raise SystemExit(f"{name}: not everyone got the poll: {dict(counts)}")
         async with db.read() as session:
             view = await polls.load_poll(session, poll_id=poll_id)
-        message = asking(texts_for("nl"), view, view.questions[0])
+        screen = asking(texts_for("nl"), view, view.questions[0])
+        message = screen.text, markup(screen)
     run = measure(
         name,
         await api.take_sends(),

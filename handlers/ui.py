@@ -9,8 +9,11 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
+from bot.chat import menus
 from bot.chat.commands import COMMANDS
 from bot.chat.context import Ctx
+from bot.chat.keyboards import markup
+from bot.chat.screens import Reply
 from storage import councils
 from storage.models import Draft, Role
 
@@ -52,6 +55,37 @@ async def acknowledge(
         await query.answer(text, show_alert=alert)
     except BadRequest as error:
         if "query is too old" not in str(error).lower():
+            raise
+
+
+async def show(update: Update, answer: Reply, ctx: Ctx | None = None) -> None:
+    """Draw the family core's reply in Telegram: the toast answers the tap, the tapped
+    message is redrawn in place, then the new messages; then the command menu, if the
+    person's role or language changed."""
+    query = update.callback_query
+    if query is not None:
+        await acknowledge(query, answer.toast, alert=answer.alert)
+        if answer.shown is not None:
+            await quietly(
+                query.edit_message_text(answer.shown.text, reply_markup=markup(answer.shown))
+            )
+    elif answer.toast:
+        await reply(update, answer.toast)
+    for screen in answer.then:
+        await reply(update, screen.text, markup(screen))
+    if answer.menu is not None and ctx is not None and update.effective_chat is not None:
+        role, language = answer.menu
+        await menus.publish_personal_menu(
+            ctx.bot, chat_id=update.effective_chat.id, role=role, language=language
+        )
+
+
+async def quietly(edit: Awaitable[Any]) -> None:
+    """Edit a message; a double tap that changes nothing is not an error."""
+    try:
+        await edit
+    except BadRequest as error:
+        if "not modified" not in str(error):
             raise
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, delete, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     Answer,
+    Delivery,
     Membership,
     MembershipTag,
     Poll,
@@ -22,6 +24,8 @@ from storage.models import (
     Question,
     Respondent,
     RespondentTag,
+    Round,
+    RoundKind,
     random_id,
 )
 
@@ -160,3 +164,190 @@ async def still_open(session: AsyncSession, *, poll_id: int) -> bool:
         select(Poll.status).where(Poll.id == poll_id).with_for_update(read=True)
     )
     return status is PollStatus.open
+
+
+@dataclass
+class Tapped:
+    """What one answer did, from `store_answer`: one unit of work of three to six statements."""
+
+    status: PollStatus | None
+    """The poll's status when the answer was taken; None when there is no such poll."""
+    asked: bool
+    """The person received this poll's questions (a button of anyone else is forged)."""
+    given: dict[int, list[Choice]]
+    """The respondent's answers per question, after this one."""
+    first: bool = False
+    """This question had no answer before."""
+    kept: bool = False
+    """Nothing changed: the same answer again, or one that may not change."""
+
+    @property
+    def taken(self) -> bool:
+        return self.status is PollStatus.open and self.asked
+
+
+async def store_answer(
+    session: AsyncSession,
+    *,
+    poll_id: int,
+    council_id: int,
+    anonymous: bool,
+    allow_change: bool,
+    person_id: int,
+    pseudonym: str,
+    question_id: int,
+    choices: list[Choice],
+) -> Tapped:
+    """Check and store one answer: the poll is open (read with a shared lock on PostgreSQL, so
+    closing waits for this transaction and no answer lands after the counts were taken; SQLite
+    runs one writer at a time, which gives the same) and was sent to this person; then the
+    respondent (made on the first answer, with the person's tags in this council) and their
+    answers in one query; then the answer, replacing an earlier one when changing is allowed."""
+    status, asked = await poll_state(session, poll_id=poll_id, person_id=person_id, lock=True)
+    if status is not PollStatus.open or not asked:
+        return Tapped(status=status, asked=asked, given={})
+    rows = (
+        await session.execute(
+            select(Respondent.id, *ANSWER_COLUMNS)
+            .outerjoin(Answer, Answer.respondent_id == Respondent.id)
+            .where(Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym)
+            .order_by(Answer.question_id, Answer.slot)
+        )
+    ).all()
+    tapped = Tapped(status=PollStatus.open, asked=True, given={})
+    for row in rows:
+        if row.question_id is not None:
+            tapped.given.setdefault(row.question_id, []).append(_choice(row))
+    respondent_id = (
+        rows[0].id
+        if rows
+        else await _new_respondent(
+            session,
+            poll_id=poll_id,
+            council_id=council_id,
+            pseudonym=pseudonym,
+            person_id=None if anonymous else person_id,
+            tagged_from=person_id,
+        )
+    )
+    before = tapped.given.get(question_id)
+    tapped.first = before is None
+    tapped.kept = before is not None and (before == choices or not allow_change)
+    if tapped.kept:
+        return tapped
+    if before is not None:
+        await session.execute(
+            delete(Answer).where(
+                Answer.respondent_id == respondent_id, Answer.question_id == question_id
+            )
+        )
+    await session.execute(
+        insert(Answer),
+        [
+            {
+                "id": random_id(),
+                "respondent_id": respondent_id,
+                "question_id": question_id,
+                "slot": choice.slot,
+                "option_id": choice.option_id,
+                "value": choice.value,
+                "text": choice.text,
+                "skipped": choice.skipped,
+            }
+            for choice in choices
+        ],
+    )
+    tapped.given[question_id] = sorted(choices, key=lambda choice: choice.slot)
+    return tapped
+
+
+async def poll_state(
+    session: AsyncSession, *, poll_id: int, person_id: int, lock: bool = False
+) -> tuple[PollStatus | None, bool]:
+    """The poll's status (None: no such poll) and whether it was sent to this person, in one
+    statement; with `lock`, a shared lock on the poll (PostgreSQL) that closing waits for."""
+    asked = (
+        select(Delivery.id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(
+            Round.poll_id == poll_id,
+            Round.kind == RoundKind.questions,
+            Delivery.person_id == person_id,
+        )
+        .exists()
+    )
+    query = select(Poll.status, asked).where(Poll.id == poll_id)
+    found = await session.execute(query.with_for_update(read=True, of=Poll) if lock else query)
+    row = found.first()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
+async def respondent_answers(
+    session: AsyncSession, *, poll_id: int, pseudonym: str
+) -> dict[int, list[Choice]]:
+    """The answers of this poll's respondent with this pseudonym, per question."""
+    rows = await session.execute(
+        select(*ANSWER_COLUMNS)
+        .join(Respondent, Respondent.id == Answer.respondent_id)
+        .where(Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym)
+    )
+    given: dict[int, list[Choice]] = {}
+    for row in rows:
+        given.setdefault(row.question_id, []).append(_choice(row))
+    return given
+
+
+ANSWER_COLUMNS = (
+    Answer.question_id,
+    Answer.slot,
+    Answer.option_id,
+    Answer.value,
+    Answer.text,
+    Answer.skipped,
+)
+
+
+def _choice(row: Any) -> Choice:
+    return Choice(
+        slot=row.slot,
+        option_id=row.option_id,
+        value=row.value,
+        text=row.text,
+        skipped=bool(row.skipped),
+    )
+
+
+async def _new_respondent(
+    session: AsyncSession,
+    *,
+    poll_id: int,
+    council_id: int,
+    pseudonym: str,
+    person_id: int | None,
+    tagged_from: int,
+) -> int:
+    """A respondent for the first answer, with the person's tags in this council (copied in
+    the database); one made a moment ago by the same person's other tap is taken instead."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    made = await session.scalar(
+        dialect.insert(Respondent)
+        .values(id=random_id(), poll_id=poll_id, pseudonym=pseudonym, person_id=person_id)
+        .on_conflict_do_nothing()
+        .returning(Respondent.id)
+    )
+    if made is None:
+        return int(
+            await session.scalar(
+                select(Respondent.id).where(
+                    Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym
+                )
+            )
+        )
+    tags = (
+        select(literal(made, BigInteger), MembershipTag.tag)
+        .join(Membership, Membership.id == MembershipTag.membership_id)
+        .where(Membership.person_id == tagged_from, Membership.council_id == council_id)
+        .distinct()
+    )
+    await session.execute(insert(RespondentTag).from_select(["respondent_id", "tag"], tags))
+    return int(made)

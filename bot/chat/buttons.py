@@ -13,13 +13,33 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.chat.keyboards import callback_data
-
 REGISTRY: dict[str, Button] = {}
+MAX_CALLBACK_BYTES = 64
+MAX_LABEL = 40
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER column holds (on PostgreSQL)."""
 
 
-@dataclass(frozen=True)
+def callback_data(*parts: object) -> str:
+    """`prefix:part:part`, checked against Telegram's 64-byte limit."""
+    data = ":".join(str(part) for part in parts)
+    if not 0 < len(data.encode()) <= MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data of {len(data.encode())} bytes")
+    return data
+
+
+def plain_number(text: str) -> int | None:
+    """`text` as an id when it is plain ASCII digits up to MAX_ID; None otherwise (str.isdigit
+    also takes "²" or "٣", and 25 nines, which int() or the database then refuse)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
+        return None
+    return int(text) if int(text) <= MAX_ID else None
+
+
+@dataclass(frozen=True, eq=False)
 class Button:
+    """One kind of button; declared once, compared by identity."""
+
     prefix: str
     means: str
     size: int = 1

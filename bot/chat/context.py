@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.texts import Texts, pick_language, texts_for
 from storage.db import Database
 from storage.people import Profile
+from storage.polls import PollView
 
 SERVICES = "services"
 RETRY = "retry_updates"
@@ -49,6 +50,12 @@ class Dependencies(Protocol):
     def database(self) -> Reachability: ...
 
 
+class PollCache(Protocol):
+    """Polls as sent, per process (bot.polls.sent.SentPolls)."""
+
+    async def of_question(self, question_id: int) -> PollView | None: ...
+
+
 class Leading(Protocol):
     """Whether this process runs the scheduled jobs (bot.scheduling.leader.Leadership)."""
 
@@ -64,6 +71,8 @@ class Services:
     outbox: Sender
     leadership: Leading
     health: Dependencies
+    sent: PollCache
+    """Polls as sent, per process (the family core reads taps against it)."""
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

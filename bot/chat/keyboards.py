@@ -6,26 +6,18 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-MAX_CALLBACK_BYTES = 64
-MAX_LABEL = 40
-MAX_ID = 2**31 - 1
-"""The largest id an INTEGER column holds (on PostgreSQL)."""
+from bot.chat.buttons import MAX_CALLBACK_BYTES, MAX_ID, MAX_LABEL, callback_data, plain_number
+from bot.chat.screens import Screen
 
-
-def callback_data(*parts: object) -> str:
-    """`prefix:part:part`, checked against Telegram's 64-byte limit."""
-    data = ":".join(str(part) for part in parts)
-    if not 0 < len(data.encode()) <= MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data of {len(data.encode())} bytes")
-    return data
-
-
-def plain_number(text: str) -> int | None:
-    """`text` as an id when it is plain ASCII digits up to MAX_ID; None otherwise (str.isdigit
-    also takes "²" or "٣", and 25 nines, which int() or the database then refuse)."""
-    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
-        return None
-    return int(text) if int(text) <= MAX_ID else None
+__all__ = [
+    "MAX_CALLBACK_BYTES",
+    "MAX_ID",
+    "MAX_LABEL",
+    "callback_data",
+    "keyboard",
+    "markup",
+    "plain_number",
+]
 
 
 def keyboard(
@@ -48,3 +40,14 @@ def keyboard(
         rows.append(row)
     rows.extend([InlineKeyboardButton(label, callback_data=data)] for label, data in footer)
     return InlineKeyboardMarkup(rows)
+
+
+def markup(screen: Screen) -> InlineKeyboardMarkup | None:
+    """A screen's choices as an inline keyboard (None when it has none)."""
+    if not screen.every_choice:
+        return None
+    return keyboard(
+        ((choice.label, choice.data) for choice in screen.choices),
+        per_row=screen.per_row,
+        footer=((choice.label, choice.data) for choice in screen.footer),
+    )

@@ -39,6 +39,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.chat.keyboards import markup
 from bot.delivery.claims import Claims
 from bot.delivery.health import Health, describe
 from bot.delivery.progress import Progress
@@ -468,7 +469,8 @@ class Outbox:
         question = await next_question(
             session, t, view=view, pseudonym=self._pseudonym(job), telegram_id=job.telegram_id
         )
-        return _reminded(t, job, view, question)
+        shown = (question.text, markup(question)) if question is not None else None
+        return _reminded(t, job, view, shown)
 
     async def _send(self, job: Claimed, message: Message) -> Outcome:
         text, markup = message

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup
+from collections.abc import Container
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.chat.screens import Screen
 from bot.polls.questions import asking
 from bot.texts import Texts
 from storage import answers, drafts
 from storage.models import Draft, QuestionKind
-from storage.polls import PollView
+from storage.polls import PollView, QuestionView
 
 OPEN_ANSWER = ("answer", "open")
 
 
 async def next_question(
     session: AsyncSession, t: Texts, *, view: PollView, pseudonym: str, telegram_id: int
-) -> tuple[str, InlineKeyboardMarkup] | None:
+) -> Screen | None:
     """The next unanswered question as a message, or None when every question has an answer.
 
     An open question also makes the family's next typed message its answer (a draft that
@@ -24,15 +26,19 @@ async def next_question(
     """
     respondent = await answers.find_respondent(session, poll_id=view.poll.id, pseudonym=pseudonym)
     done = await answers.answers_of(session, respondent_id=respondent.id) if respondent else {}
-    for question in view.questions:
-        if question.id in done:
-            continue
-        if question.question.kind is QuestionKind.open_text:
-            await expect_open_answer(
-                session, view=view, telegram_id=telegram_id, question_id=question.id
-            )
-        return asking(t, view, question)
-    return None
+    question = first_unanswered(view, done)
+    if question is None:
+        return None
+    if question.question.kind is QuestionKind.open_text:
+        await expect_open_answer(
+            session, view=view, telegram_id=telegram_id, question_id=question.id
+        )
+    return asking(t, view, question)
+
+
+def first_unanswered(view: PollView, done: Container[int]) -> QuestionView | None:
+    """The first question (in order) without an answer among `done` (question ids)."""
+    return next((question for question in view.questions if question.id not in done), None)
 
 
 async def expect_open_answer(

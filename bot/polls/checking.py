@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.chat.keyboards import MAX_LABEL
+from bot.chat.buttons import MAX_LABEL
 from storage.models import QuestionKind
 
 MAX_TITLE = 120

@@ -5,13 +5,14 @@ The buttons' data is declared in bot/chat/buttons.py (ANSWERING).
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from collections.abc import Sequence
+from typing import Protocol
 
 from bot.chat import formatting
 from bot.chat.buttons import ANSWER, CHANGE, DONE, OPEN, PICK, SKIP, TOGGLE
-from bot.chat.keyboards import keyboard
+from bot.chat.screens import Choice, Screen
 from bot.texts import Texts
-from storage.models import Answer, PollStatus, QuestionKind
+from storage.models import QuestionKind
 from storage.polls import PollView, QuestionView
 
 FACES = ("😞", "🙁", "😐", "🙂", "😄")
@@ -20,6 +21,16 @@ YES_NO = {1: "poll.yes", 2: "poll.no", 3: "poll.dont_know"}
 TOP = 3
 OPEN_TEXT_LIMIT = 500
 HEX = "0123456789abcdef"
+
+
+class Given(Protocol):
+    """One row of an answer (a stored `Answer`, or a `storage.answers.Choice`)."""
+
+    slot: int
+    option_id: int | None
+    value: int | None
+    text: str | None
+    skipped: bool
 
 
 def closes_on(view: PollView) -> str:
@@ -44,7 +55,7 @@ def header(t: Texts, view: PollView, question: QuestionView) -> str:
 
 def asking(
     t: Texts, view: PollView, question: QuestionView, *, mask: int = 0, picks: str = ""
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> Screen:
     """The question with its answer buttons (and the hint its kind needs)."""
     kind = question.question.kind
     text = header(t, view, question)
@@ -55,61 +66,64 @@ def asking(
     }.get(kind)
     if hint:
         text += f"\n\n<i>{hint}</i>"
-    return text, answer_buttons(t, question, mask=mask, picks=picks)
+    return answer_buttons(t, question, text=text, mask=mask, picks=picks)
 
 
 def answer_buttons(
-    t: Texts, question: QuestionView, *, mask: int = 0, picks: str = ""
-) -> InlineKeyboardMarkup:
+    t: Texts, question: QuestionView, *, text: str = "", mask: int = 0, picks: str = ""
+) -> Screen:
+    """`text` with the question's answer buttons."""
     qid = question.id
-    skip = (t("poll.skip"), SKIP.data(qid))
+    skip = Choice(t("poll.skip"), SKIP.data(qid))
     match question.question.kind:
         case QuestionKind.single:
-            buttons = [(o.label, ANSWER.data(qid, o.position)) for o in question.options]
-            return keyboard(buttons, footer=[skip])
+            buttons = [Choice(o.label, ANSWER.data(qid, o.position)) for o in question.options]
+            return Screen(text, tuple(buttons), footer=(skip,))
         case QuestionKind.multiple:
             buttons = [
-                (
+                Choice(
                     ("☑ " if mask & 1 << o.position else "☐ ") + o.label,
                     TOGGLE.data(qid, mask ^ 1 << o.position),
                 )
                 for o in question.options
             ]
-            return keyboard(buttons, footer=[(t("poll.done"), DONE.data(qid, mask)), skip])
+            done = Choice(t("poll.done"), DONE.data(qid, mask))
+            return Screen(text, tuple(buttons), footer=(done, skip))
         case QuestionKind.priorities:
             chosen = set(picks)
             buttons = [
-                (o.label, PICK.data(qid, picks + HEX[o.position]))
+                Choice(o.label, PICK.data(qid, picks + HEX[o.position]))
                 for o in question.options
                 if HEX[o.position] not in chosen
             ]
-            footer = [(t("poll.start_over"), PICK.data(qid, "-"))] if picks else []
-            return keyboard(buttons, footer=[*footer, skip])
+            again = (Choice(t("poll.start_over"), PICK.data(qid, "-")),) if picks else ()
+            return Screen(text, tuple(buttons), footer=(*again, skip))
         case QuestionKind.faces:
-            buttons = [(face, ANSWER.data(qid, value)) for value, face in enumerate(FACES, 1)]
-            return keyboard(buttons, per_row=5, footer=[skip])
+            buttons = [Choice(face, ANSWER.data(qid, value)) for value, face in enumerate(FACES, 1)]
+            return Screen(text, tuple(buttons), per_row=5, footer=(skip,))
         case QuestionKind.grade:
-            buttons = [(str(grade), ANSWER.data(qid, grade)) for grade in GRADES]
-            return keyboard(buttons, per_row=5, footer=[skip])
+            buttons = [Choice(str(grade), ANSWER.data(qid, grade)) for grade in GRADES]
+            return Screen(text, tuple(buttons), per_row=5, footer=(skip,))
         case QuestionKind.yes_no:
-            buttons = [(t(key), ANSWER.data(qid, value)) for value, key in YES_NO.items()]
-            return keyboard(buttons, per_row=3, footer=[skip])
+            buttons = [Choice(t(key), ANSWER.data(qid, value)) for value, key in YES_NO.items()]
+            return Screen(text, tuple(buttons), per_row=3, footer=(skip,))
         case _:
-            return keyboard([(t("poll.type_answer"), OPEN.data(qid))], footer=[skip])
+            typed = Choice(t("poll.type_answer"), OPEN.data(qid))
+            return Screen(text, (typed,), footer=(skip,))
 
 
 def answered(
-    t: Texts, view: PollView, question: QuestionView, rows: list[Answer]
-) -> tuple[str, InlineKeyboardMarkup | None]:
+    t: Texts, view: PollView, question: QuestionView, rows: Sequence[Given], *, open_: bool = True
+) -> Screen:
     """The question with the family's answer, and a Change button while that is allowed."""
     text = f"{header(t, view, question)}\n\n{describe(t, question, rows)}"
-    can_change = view.poll.allow_change and view.poll.status is PollStatus.open
+    can_change = view.poll.allow_change and open_
     change = OPEN if question.question.kind is QuestionKind.open_text else CHANGE
-    markup = keyboard([(t("poll.change"), change.data(question.id))]) if can_change else None
-    return text, markup
+    choices = (Choice(t("poll.change"), change.data(question.id)),) if can_change else ()
+    return Screen(text, choices)
 
 
-def describe(t: Texts, question: QuestionView, rows: list[Answer]) -> str:
+def describe(t: Texts, question: QuestionView, rows: Sequence[Given]) -> str:
     """'✓ Your answer: …' in words a family recognises."""
     if not rows or rows[0].skipped:
         return t("poll.skipped")

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery.health import Health, quiet_server_pages
 from bot.delivery.outbox import Outbox
 from bot.delivery.rate import SendLimiter
+from bot.polls.sent import SentPolls
 from bot.run.persistence import DatabasePersistence
 from bot.scheduling import jobs as scheduler
 from bot.scheduling.leader import Leadership
@@ -97,7 +98,12 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         give_up_after=settings.telegram.give_up_after,
     )
     app.bot_data[SERVICES] = Services(
-        settings=settings, db=db, outbox=outbox, leadership=Leadership(db), health=health
+        settings=settings,
+        db=db,
+        outbox=outbox,
+        leadership=Leadership(db),
+        health=health,
+        sent=SentPolls(db),
     )
     for feature in FEATURES:
         feature.register(app)

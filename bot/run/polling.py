@@ -94,6 +94,20 @@ class Lanes:
         finally:
             self._queues.pop(key, None)
 
+    async def advanced(self, *, within: float) -> None:
+        """Wait until the oldest unfinished update is done (the offset can move on) or
+        `within` seconds passed: asking Telegram sooner would bring the same updates again
+        (up to 100 of them, each parsed once more) and nothing new."""
+        oldest = min(self.unfinished, default=None)
+        deadline = asyncio.get_running_loop().time() + within
+        while oldest is not None and min(self.unfinished, default=None) == oldest:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            self.finished.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.finished.wait(), left)
+
     async def join(self, within: float | None = None) -> None:
         """Wait for every lane (cancelling what is left after `within` seconds)."""
         if not self._tasks:
@@ -159,9 +173,7 @@ async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POL
             for update in readable(app, fresh):
                 lanes.add(update)
         elif lanes.unfinished:
-            lanes.finished.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(lanes.finished.wait(), BUSY_PAUSE)
+            await lanes.advanced(within=BUSY_PAUSE)
     await lanes.join(STOP_GRACE)
     offset = min(lanes.unfinished, default=next_id)
     if offset > confirmed:  # stopped with handled updates still unconfirmed: confirm them

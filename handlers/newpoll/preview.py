@@ -10,7 +10,7 @@ from telegram import Update
 from bot.chat import formatting
 from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from bot.chat.keyboards import keyboard
+from bot.chat.keyboards import keyboard, markup
 from bot.polls.questions import asking
 from handlers.newpoll.states import (
     AUDIENCE,
@@ -54,8 +54,8 @@ async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         await acknowledge(update.callback_query)
     await chat.send_message(ctx.t("newpoll.preview_intro"))
     for question in view.questions:
-        text, markup = asking(ctx.t, view, question)
-        await chat.send_message(text, reply_markup=markup)
+        screen = asking(ctx.t, view, question)
+        await chat.send_message(screen.text, reply_markup=markup(screen))
     await chat.send_message(_summary(ctx, data, council), reply_markup=_choices(ctx))
     return await save(ctx, data, PREVIEW)
 

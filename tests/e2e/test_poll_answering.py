@@ -299,3 +299,41 @@ async def test_respondent_and_answer_ids_do_not_tell_who_came_first(
         "ids follow no order (8 at random: 1 in 40,320)"
     )
     assert min(answer_ids) > 2**32, "answer ids are random, not a counter"
+
+
+async def test_a_tap_is_one_read_and_one_write_of_a_few_statements(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    """The busiest path: the profile read by the gate, then one unit of work that checks and
+    stores (the poll's questions come from the per-process cache, read once)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        kind = statement.split(None, 1)[0].upper()
+        if kind in ("SELECT", "INSERT", "UPDATE", "DELETE"):  # not BEGIN (SQLite's IMMEDIATE)
+            statements.append(kind)
+
+    sanne, joost = await family(api, bot), await family(api, bot, 701)
+    await open_poll_now(bot.db, questions=ALL_KINDS[:2])
+    await bot.deliver()
+    await joost.press("Goed")  # the poll is in this process's cache from now on
+    engines = {bot.db.engine.sync_engine, bot.db.reader.sync_engine}  # SQLite: two
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        await sanne.press("Matig")  # a first answer: the respondent and its tags are made
+        first, statements[:] = list(statements), []
+        await sanne.press("Antwoord veranderen")
+        redrawn, statements[:] = list(statements), []
+        await sanne.press("Goed")  # a changed answer
+        changed = list(statements)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert "Vraag 2 van 2" in sanne.last.text
+    assert first.count("SELECT") == 3 and first.count("INSERT") == 3, first
+    assert len(first) <= 6 and "UPDATE" not in first and "DELETE" not in first, first
+    assert redrawn == ["SELECT", "SELECT"], redrawn  # the profile, then the poll's state
+    assert changed == ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT"], changed

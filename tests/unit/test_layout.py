@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
@@ -79,6 +81,8 @@ def test_floors() -> None:
         "bot.texts": ("storage", "handlers", "bot.chat", "bot.run"),
         "handlers": ("bot.run", "bot.__main__"),
         "bot.chat": ("bot.polls", "bot.results", "bot.delivery", "bot.scheduling", "bot.run"),
+        "bot.polls": ("bot.results", "bot.delivery", "bot.scheduling", "bot.run", "bot.family"),
+        "bot.family": ("bot.delivery", "bot.scheduling", "bot.run", "handlers"),
     }
     wrong = sorted(
         f"{name} -> {target}"
@@ -106,3 +110,31 @@ def test_no_import_circles() -> None:
             seen.add(name)
             stack.extend(t for t in GRAPH[name] if not (_under(t, name) or _under(name, t)))
     assert circles == []
+
+
+def test_the_family_core_does_not_know_it_is_on_telegram() -> None:
+    """The family core and how a poll is put to a family never import python-telegram-bot."""
+    neutral = [name for name in MODULES if _under(name, "bot.family") or _under(name, "bot.polls")]
+    on_telegram = sorted(
+        name
+        for name in [*neutral, "bot.chat.screens", "bot.chat.buttons"]
+        for node in _run_time(ast.parse(MODULES[name].read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            module == "telegram" or module.startswith("telegram.")
+            for module in (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+        )
+    )
+    assert len(neutral) >= 6 and on_telegram == []
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, {', '.join(neutral)}; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert "'telegram'" not in loaded  # not through any module they import either
