@@ -103,7 +103,7 @@ async def load_families(db: Database, count: int) -> None:
             people = [
                 {
                     "id": first + n,
-                    "telegram_id": FIRST_ID + n,
+                    "address": str(FIRST_ID + n),
                     "language": "nl",
                     "age_band": AgeBand.adult,
                     "guardian_consent": False,

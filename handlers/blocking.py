@@ -9,6 +9,7 @@ from telegram.ext import Application, ChatMemberHandler
 
 from bot.chat.context import Ctx
 from storage import people
+from storage.models import Address
 
 
 async def membership_changed(update: Update, ctx: Ctx) -> None:
@@ -16,7 +17,9 @@ async def membership_changed(update: Update, ctx: Ctx) -> None:
     change = update.my_chat_member
     blocked = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
     async with ctx.db.begin() as session:
-        await people.mark_blocked(session, telegram_id=change.from_user.id, blocked=blocked)
+        await people.mark_blocked(
+            session, address=Address.telegram(change.from_user.id), blocked=blocked
+        )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

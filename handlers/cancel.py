@@ -11,12 +11,15 @@ from bot.chat.commands import names
 from bot.chat.context import Ctx
 from handlers.ui import reply
 from storage import drafts
+from storage.models import Address
 
 
 async def cancel(update: Update, ctx: Ctx) -> None:
     """Forget the user's half-finished drafts, leaving nothing half-made behind."""
     async with ctx.db.begin() as session:
-        dropped = await drafts.drop_drafts(session, telegram_id=update.effective_user.id)
+        dropped = await drafts.drop_drafts(
+            session, address=Address.telegram(update.effective_user.id)
+        )
     await reply(update, ctx.t("common.cancelled" if dropped else "common.nothing_to_cancel"))
 
 

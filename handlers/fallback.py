@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.chat.context import Ctx
 from handlers.ui import reply, stale_button, text_step
 from storage import drafts
+from storage.models import Address
 
 MAX_SHOWN_COMMAND = 32
 
@@ -23,7 +24,7 @@ async def unknown_command(update: Update, ctx: Ctx) -> None:
 async def text_received(update: Update, ctx: Ctx) -> None:
     """Plain text: the answer to a draft's open question, or a pointer to the buttons."""
     async with ctx.db.read() as session:
-        draft = await drafts.get_draft(session, telegram_id=update.effective_user.id)
+        draft = await drafts.get_draft(session, address=Address.telegram(update.effective_user.id))
     step = text_step(ctx, draft) if draft else None
     if step is not None:
         await step(update, ctx, draft)

@@ -22,6 +22,7 @@ from bot.chat.keyboards import plain_number
 from bot.chat.throttle import Seen, Throttle
 from handlers.ui import reply, stale_button
 from storage.db import is_outage
+from storage.models import Address
 from storage.people import load_profile
 
 FLOOD_LIMIT = 40
@@ -102,7 +103,7 @@ async def _load_profile(update: Update, ctx: Ctx) -> None:
     if user is not None:
         async with ctx.db.read() as session:
             ctx.profile = await load_profile(
-                session, telegram_id=user.id, is_admin=user.id in ctx.settings.admins
+                session, address=Address.telegram(user.id), is_admin=user.id in ctx.settings.admins
             )
     ctx.settle_language(update)
 

@@ -43,7 +43,7 @@ async def invite(update: Update, ctx: Ctx) -> None:
         step = "role" if len(choices) == 1 else "council"
         data = {"council_id": choices[0].id} if len(choices) == 1 else {}
         await drafts.save_draft(
-            session, telegram_id=ctx.profile.telegram_id, kind=KIND, step=step, data=data
+            session, address=ctx.profile.address, kind=KIND, step=step, data=data
         )
     if step == "council":
         buttons = [(council.name, INVITE.data("c", council.id)) for council in choices]
@@ -137,7 +137,7 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
             max_uses=int(value),
             created_by=ctx.profile.person.id if ctx.profile.person else None,
         )
-        await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
+        await drafts.drop_drafts(session, address=draft.contact, kind=KIND)
         audit.record(
             session,
             action="invite",
@@ -150,7 +150,7 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
 
 async def cancelled(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
     async with ctx.db.begin() as session:
-        await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=KIND)
+        await drafts.drop_drafts(session, address=draft.contact, kind=KIND)
     await replace(update, ctx.t("common.cancelled"))
 
 
@@ -183,13 +183,13 @@ async def _ask_expiry(update: Update, ctx: Ctx, draft: Draft, *, tags: list[str]
 
 async def _advance(session: Any, draft: Draft, step: str, **data: Any) -> None:
     await drafts.save_draft(
-        session, telegram_id=draft.telegram_id, kind=KIND, step=step, data=draft.data | data
+        session, address=draft.contact, kind=KIND, step=step, data=draft.data | data
     )
 
 
 async def _draft(ctx: Ctx) -> Draft | None:
     async with ctx.db.read() as session:
-        return await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND)
+        return await drafts.get_draft(session, address=ctx.profile.address, kind=KIND)
 
 
 def _role_keyboard(ctx: Ctx) -> Any:

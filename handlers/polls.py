@@ -112,7 +112,7 @@ async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
     async with ctx.db.begin() as session:
         await drafts.save_draft(
             session,
-            telegram_id=ctx.profile.telegram_id,
+            address=ctx.profile.address,
             kind=FOLLOWUP,
             step="text",
             data={"poll_id": poll.id},
@@ -130,7 +130,7 @@ async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     async with ctx.db.begin() as session:
         await drafts.save_draft(
             session,
-            telegram_id=draft.telegram_id,
+            address=draft.contact,
             kind=FOLLOWUP,
             step="confirm",
             data=draft.data | {"text": text},
@@ -145,7 +145,7 @@ async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
 async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
     """Send: store the follow-up and queue it for everyone who was asked."""
     async with ctx.db.begin() as session:
-        draft = await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=FOLLOWUP)
+        draft = await drafts.get_draft(session, address=ctx.profile.address, kind=FOLLOWUP)
         if draft is None or draft.step != "confirm" or draft.data.get("poll_id") != poll.id:
             sending = None
         else:
@@ -157,7 +157,7 @@ async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
                 created_by=person.id if person else None,
             )
             sending.progress_chat_id = update.effective_chat.id
-            await drafts.drop_drafts(session, telegram_id=draft.telegram_id, kind=FOLLOWUP)
+            await drafts.drop_drafts(session, address=draft.contact, kind=FOLLOWUP)
     if sending is None:
         await stale_button(update, ctx)
         return
@@ -169,7 +169,7 @@ async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
 
 async def followup_cancelled(update: Update, ctx: Ctx, poll: Poll) -> None:
     async with ctx.db.begin() as session:
-        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=FOLLOWUP)
+        await drafts.drop_drafts(session, address=ctx.profile.address, kind=FOLLOWUP)
     await replace(update, ctx.t("polls.followup_cancelled"))
 
 

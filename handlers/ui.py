@@ -69,8 +69,11 @@ async def show(update: Update, answer: Reply, ctx: Ctx | None = None) -> None:
             await quietly(
                 query.edit_message_text(answer.shown.text, reply_markup=markup(answer.shown))
             )
-    elif answer.toast:
-        await reply(update, answer.toast)
+    else:  # a typed message: what a tap would redraw is a new message
+        if answer.toast:
+            await reply(update, answer.toast)
+        if answer.shown is not None:
+            await reply(update, answer.shown.text, markup(answer.shown))
     for screen in answer.then:
         await reply(update, screen.text, markup(screen))
     if answer.menu is not None and ctx is not None and update.effective_chat is not None:

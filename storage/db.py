@@ -65,12 +65,27 @@ class Database:
         """The database, as a person may see it (no password)."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    async def upgrade(self) -> tuple[str | None, str | None]:
-        """Bring the schema to the newest migration; returns the revisions before and after."""
-        async with self.engine.begin() as connection:
-            before = await connection.run_sync(_revision)
-            await connection.run_sync(_alembic, "upgrade", "head")
-            after = await connection.run_sync(_revision)
+    async def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to the newest migration (or `revision`); returns the revisions
+        before and after.
+
+        On SQLite foreign keys are off meanwhile (SQLite's own procedure for changing a table):
+        a migration rebuilds a table by copying it and dropping the old one, and that drop
+        would otherwise cascade to the rows that point at it. They are checked before commit.
+        """
+        async with self.engine.connect() as connection:
+            if self.is_sqlite:
+                await connection.run_sync(_foreign_keys, "OFF")
+            try:
+                async with connection.begin():
+                    before = await connection.run_sync(_revision)
+                    await connection.run_sync(_alembic, "upgrade", revision)
+                    after = await connection.run_sync(_revision)
+                    if self.is_sqlite:
+                        await connection.run_sync(_no_dangling_keys)
+            finally:
+                if self.is_sqlite:
+                    await connection.run_sync(_foreign_keys, "ON")
         return before, after
 
     async def make_revision(self, message: str) -> None:
@@ -140,6 +155,20 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _foreign_keys(connection: Connection, setting: str) -> None:
+    """SQLite takes this pragma only outside a transaction: straight to the driver, which
+    SQLAlchemy does not wrap in one."""
+    cursor = connection.connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={setting}")
+    cursor.close()
+
+
+def _no_dangling_keys(connection: Connection) -> None:
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if dangling:
+        raise RuntimeError(f"the migration left {len(dangling)} rows pointing at nothing")
 
 
 def _alembic(connection: Connection, action: str, argument: str) -> None:

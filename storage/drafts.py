@@ -5,21 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Draft, utcnow
+from storage.models import Address, Draft, utcnow
 
 LIFETIME = timedelta(hours=24)
 
 
 async def get_draft(
-    session: AsyncSession, *, telegram_id: int, kind: str | None = None, now: datetime | None = None
+    session: AsyncSession, *, address: Address, kind: str | None = None, now: datetime | None = None
 ) -> Draft | None:
     """The user's live draft (of `kind`, or the newest of any kind)."""
-    query = select(Draft).where(
-        Draft.telegram_id == telegram_id, Draft.expires_at > (now or utcnow())
-    )
+    query = select(Draft).where(_of(address), Draft.expires_at > (now or utcnow()))
     if kind is not None:
         query = query.where(Draft.kind == kind)
     return await session.scalar(query.order_by(Draft.id.desc()).limit(1))
@@ -28,17 +26,15 @@ async def get_draft(
 async def save_draft(
     session: AsyncSession,
     *,
-    telegram_id: int,
+    address: Address,
     kind: str,
     step: str,
     data: dict[str, Any],
     expires_at: datetime | None = None,
 ) -> Draft:
     """Start or move on a draft; it expires a day after its last step (or at `expires_at`)."""
-    draft = await session.scalar(
-        select(Draft).where(Draft.telegram_id == telegram_id, Draft.kind == kind)
-    )
-    draft = draft or Draft(telegram_id=telegram_id, kind=kind, step=step)
+    draft = await session.scalar(select(Draft).where(_of(address), Draft.kind == kind))
+    draft = draft or Draft(channel=address.channel, address=address.id, kind=kind, step=step)
     draft.step, draft.data = step, dict(data)
     draft.expires_at = expires_at or utcnow() + LIFETIME
     session.add(draft)
@@ -46,12 +42,16 @@ async def save_draft(
     return draft
 
 
-async def drop_drafts(session: AsyncSession, *, telegram_id: int, kind: str | None = None) -> int:
-    query = delete(Draft).where(Draft.telegram_id == telegram_id)
+async def drop_drafts(session: AsyncSession, *, address: Address, kind: str | None = None) -> int:
+    query = delete(Draft).where(_of(address))
     if kind is not None:
         query = query.where(Draft.kind == kind)
     result = await session.execute(query)
     return result.rowcount or 0
+
+
+def _of(address: Address) -> ColumnElement[bool]:
+    return and_(Draft.channel == address.channel, Draft.address == address.id)
 
 
 async def drop_expired_drafts(session: AsyncSession, *, now: datetime) -> int:

@@ -31,7 +31,7 @@ async def forget_person(session: AsyncSession, *, person: Person, pseudonym_key:
     deleted, because free text can reveal who wrote it.
     """
     poll_ids = list(await session.scalars(select(Poll.id)))
-    mine = {pseudonym(pseudonym_key, poll_id=p, telegram_id=person.telegram_id) for p in poll_ids}
+    mine = {pseudonym(pseudonym_key, poll_id=p, address=person.contact) for p in poll_ids}
     respondents = select(Respondent.id).where(
         (Respondent.pseudonym.in_(mine)) | (Respondent.person_id == person.id)
     )
@@ -52,9 +52,12 @@ async def forget_person(session: AsyncSession, *, person: Person, pseudonym_key:
     await session.execute(
         update(Round).where(Round.id.in_(reached)).values(forgotten=Round.forgotten + 1)
     )
-    await drop_drafts(session, telegram_id=person.telegram_id)
+    await drop_drafts(session, address=person.contact)
     await session.execute(
-        delete(ConversationState).where(ConversationState.telegram_id == person.telegram_id)
+        delete(ConversationState).where(
+            ConversationState.channel == person.channel,
+            ConversationState.address == person.address,
+        )
     )
     await session.delete(person)
     audit.record(session, action="forget")

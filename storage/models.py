@@ -1,8 +1,9 @@
 """The tables. Fields carry their own constraints; nothing here talks to a database.
 
-Data minimisation: a person is a Telegram id plus the choices they made (language, age band,
-consent time). No names, no phone numbers, no message text outside what a poll asks for.
-Anonymous answers hang off a `Respondent` that holds only a keyed pseudonym.
+Data minimisation: a person is an address (a channel and that channel's id for them: a
+Telegram user id, or on WhatsApp the phone number it uses) plus the choices they made
+(language, age band, consent time). No names, no other phone numbers, no message text outside
+what a poll asks for. Anonymous answers hang off a `Respondent` that holds only a keyed pseudonym.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
@@ -27,6 +28,20 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
+TELEGRAM: Final = "telegram"
+
+
+class Address(NamedTuple):
+    """Where a person is reached: a channel and that channel's id for them, as text."""
+
+    channel: str
+    id: str
+
+    @classmethod
+    def telegram(cls, user_id: int) -> Address:
+        return cls(TELEGRAM, str(user_id))
+
+
 def utcnow() -> datetime:
     """Timezone-aware now; SQLModel stores aware datetimes as UTC on both databases."""
     return datetime.now(UTC)
@@ -39,6 +54,10 @@ def random_id() -> int:
 
 def _random_key() -> Any:
     return Column(BigInteger, primary_key=True, autoincrement=False)
+
+
+_TELEGRAM: Final = {"server_default": TELEGRAM}
+"""Rows from before there were channels are Telegram's."""
 
 
 def _enum(kind: type[enum.Enum]) -> Any:
@@ -118,12 +137,18 @@ class Council(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """Someone who agreed to take part. Exists only after consent."""
 
+    __table_args__ = (UniqueConstraint("channel", "address"),)
     id: int | None = Field(default=None, primary_key=True)
-    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    channel: str = Field(default=TELEGRAM, max_length=16, sa_column_kwargs=_TELEGRAM)
+    address: str = Field(max_length=64)
     language: str = Field(default="nl", max_length=2)
     age_band: AgeBand = Field(sa_column=_enum(AgeBand))
     guardian_consent: bool = False
     consented_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def contact(self) -> Address:
+        return Address(self.channel, self.address)
 
 
 class Invite(SQLModel, table=True):
@@ -166,13 +191,21 @@ class MembershipTag(SQLModel, table=True):
 class Draft(SQLModel, table=True):
     """Half-finished conversation state (sign-up, invite, new poll) that survives a restart."""
 
-    __table_args__ = (UniqueConstraint("telegram_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address", "kind"),
+        Index("ix_draft_channel_address", "channel", "address"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    channel: str = Field(default=TELEGRAM, max_length=16, sa_column_kwargs=_TELEGRAM)
+    address: str = Field(max_length=64)
     kind: str = Field(max_length=16)
     step: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     expires_at: datetime
+
+    @property
+    def contact(self) -> Address:
+        return Address(self.channel, self.address)
 
 
 class Template(SQLModel, table=True):
@@ -363,7 +396,9 @@ class ConversationState(SQLModel, table=True):
     """Where a user is in a guided conversation (python-telegram-bot ConversationHandler)."""
 
     __tablename__ = "conversation_state"
+    __table_args__ = (Index("ix_conversation_state_channel_address", "channel", "address"),)
     name: str = Field(max_length=32, primary_key=True)
     key: str = Field(max_length=64, primary_key=True)
-    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    channel: str = Field(default=TELEGRAM, max_length=16, sa_column_kwargs=_TELEGRAM)
+    address: str = Field(max_length=64)
     state: str = Field(max_length=32)

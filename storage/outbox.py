@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    Address,
     Council,
     Delivery,
     DeliveryStatus,
@@ -35,7 +36,7 @@ class Claimed:
     kind: RoundKind
     poll_id: int
     followup_id: int | None
-    telegram_id: int
+    address: Address
     language: str
     attempts: int
     timezone: str
@@ -95,7 +96,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, claimer: st
             kind=sending.kind,
             poll_id=sending.poll_id,
             followup_id=sending.followup_id,
-            telegram_id=person.telegram_id,
+            address=person.contact,
             language=person.language,
             attempts=delivery.attempts,
             timezone=council.timezone,

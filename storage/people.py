@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    Address,
     AgeBand,
     Council,
     Membership,
@@ -25,7 +26,7 @@ RANK = {Role.family: 0, Role.council: 1, Role.staff: 2}
 class Profile:
     """What handlers know about the user of an update: person (after consent) and councils."""
 
-    telegram_id: int
+    address: Address
     person: Person | None = None
     memberships: list[tuple[Membership, Council]] = field(default_factory=list)
     is_admin: bool = False
@@ -49,16 +50,16 @@ class Profile:
         ]
 
 
-async def load_profile(session: AsyncSession, *, telegram_id: int, is_admin: bool) -> Profile:
-    """The profile of a Telegram user, with memberships and councils in one query."""
+async def load_profile(session: AsyncSession, *, address: Address, is_admin: bool) -> Profile:
+    """The profile of whoever is at `address`, with memberships and councils in one query."""
     rows = await session.execute(
         select(Person, Membership, Council)
         .outerjoin(Membership, Membership.person_id == Person.id)
         .outerjoin(Council, Council.id == Membership.council_id)
-        .where(Person.telegram_id == telegram_id)
+        .where(_at(address))
         .order_by(Council.name)
     )
-    profile = Profile(telegram_id=telegram_id, is_admin=is_admin)
+    profile = Profile(address=address, is_admin=is_admin)
     for person, membership, council in rows:
         profile.person = person
         if membership is not None:
@@ -69,13 +70,14 @@ async def load_profile(session: AsyncSession, *, telegram_id: int, is_admin: boo
 async def create_person(
     session: AsyncSession,
     *,
-    telegram_id: int,
+    address: Address,
     language: str,
     age_band: AgeBand,
 ) -> Person:
     """A person who just agreed (with a guardian's consent when under 16)."""
     person = Person(
-        telegram_id=telegram_id,
+        channel=address.channel,
+        address=address.id,
         language=language,
         age_band=age_band,
         guardian_consent=age_band is AgeBand.under16,
@@ -137,9 +139,9 @@ async def set_status(
     return result.rowcount or 0
 
 
-async def mark_blocked(session: AsyncSession, *, telegram_id: int, blocked: bool) -> int:
+async def mark_blocked(session: AsyncSession, *, address: Address, blocked: bool) -> int:
     """The user blocked (or unblocked) the bot: no sending to them until they come back."""
-    person_id = select(Person.id).where(Person.telegram_id == telegram_id).scalar_subquery()
+    person_id = select(Person.id).where(_at(address)).scalar_subquery()
     if blocked:  # only active subscriptions: a paused or stopped one keeps its choice
         before, after = [MembershipStatus.active], MembershipStatus.blocked
     else:
@@ -158,22 +160,22 @@ async def set_language(session: AsyncSession, *, person: Person, language: str) 
 
 
 async def menu_holders(
-    session: AsyncSession, *, admins: Iterable[int]
-) -> list[tuple[int, Role, str]]:
-    """(telegram id, highest role, language) of everyone whose menu is more than a family's."""
+    session: AsyncSession, *, admins: Iterable[Address]
+) -> list[tuple[Address, Role, str]]:
+    """(address, highest role, language) of everyone whose menu is more than a family's."""
     rows = await session.execute(
-        select(Person.telegram_id, Membership.role, Person.language)
+        select(Person.channel, Person.address, Membership.role, Person.language)
         .join(Membership, Membership.person_id == Person.id)
         .where(Membership.role != Role.family)
     )
-    best: dict[int, tuple[Role, str]] = {}
-    for telegram_id, role, language in rows:
-        known = best.get(telegram_id)
+    best: dict[Address, tuple[Role, str]] = {}
+    for channel, address, role, language in rows:
+        known = best.get(Address(channel, address))
         if known is None or RANK[role] > RANK[known[0]]:
-            best[telegram_id] = (role, language)
+            best[Address(channel, address)] = (role, language)
     for admin in admins:
         best[admin] = (Role.staff, best.get(admin, (Role.staff, "nl"))[1])
-    return [(telegram_id, role, language) for telegram_id, (role, language) in best.items()]
+    return [(address, role, language) for address, (role, language) in best.items()]
 
 
 async def council_tags(session: AsyncSession, *, council_id: int) -> set[str]:
@@ -187,10 +189,10 @@ async def council_tags(session: AsyncSession, *, council_id: int) -> set[str]:
     return set(rows)
 
 
-async def council_team(session: AsyncSession, *, council_id: int) -> list[tuple[int, str]]:
-    """(telegram id, language) of the council members and staff of a council, still active."""
+async def council_team(session: AsyncSession, *, council_id: int) -> list[tuple[Address, str]]:
+    """(address, language) of the council members and staff of a council, still active."""
     rows = await session.execute(
-        select(Person.telegram_id, Person.language)
+        select(Person.channel, Person.address, Person.language)
         .join(Membership, Membership.person_id == Person.id)
         .where(
             Membership.council_id == council_id,
@@ -198,4 +200,8 @@ async def council_team(session: AsyncSession, *, council_id: int) -> list[tuple[
             Membership.status == MembershipStatus.active,
         )
     )
-    return [(telegram_id, language) for telegram_id, language in rows]
+    return [(Address(channel, address), language) for channel, address, language in rows]
+
+
+def _at(address: Address) -> ColumnElement[bool]:
+    return and_(Person.channel == address.channel, Person.address == address.id)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from storage.models import TELEGRAM, Address
 
-def pseudonym(key: str, *, poll_id: int, telegram_id: int) -> str:
-    """The same person gets the same pseudonym within one poll, and an unrelated one elsewhere."""
-    message = f"{poll_id}:{telegram_id}".encode()
+
+def pseudonym(key: str, *, poll_id: int, address: Address) -> str:
+    """The same person gets the same pseudonym within one poll, and an unrelated one elsewhere.
+
+    Telegram's keep the message they had before there were channels ("poll:user id"), so
+    every pseudonym stored since stays valid; other channels name themselves in it.
+    """
+    who = address.id if address.channel == TELEGRAM else f"{address.channel}:{address.id}"
+    message = f"{poll_id}:{who}".encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

@@ -141,7 +141,7 @@ async def populate(db: Database, *, count: int, first_id: int, council: str = "n
     """`count` signed-up families at once (straight into the tables), for broadcast tests."""
     from sqlalchemy import insert
 
-    from storage.models import AgeBand, Membership, MembershipStatus, Person
+    from storage.models import TELEGRAM, AgeBand, Membership, MembershipStatus, Person
 
     ids = list(range(first_id, first_id + count))
     async with db.begin() as session:
@@ -151,7 +151,8 @@ async def populate(db: Database, *, count: int, first_id: int, council: str = "n
             insert(Person),
             [
                 {
-                    "telegram_id": tid,
+                    "channel": TELEGRAM,
+                    "address": str(tid),
                     "language": "nl",
                     "age_band": AgeBand.adult,
                     "guardian_consent": False,
@@ -161,7 +162,9 @@ async def populate(db: Database, *, count: int, first_id: int, council: str = "n
             ],
         )
         person_ids = list(
-            await session.scalars(select(Person.id).where(Person.telegram_id.in_(ids)))
+            await session.scalars(
+                select(Person.id).where(Person.address.in_([str(i) for i in ids]))
+            )
         )
         await session.execute(
             insert(Membership),
@@ -211,7 +214,7 @@ async def answered_poll(
         RoundKind,
     )
 
-    await populate(db, count=asked or len(answers), first_id=first_id, council=council)
+    ids = await populate(db, count=asked or len(answers), first_id=first_id, council=council)
     async with db.begin() as session:
         council_id = await session.scalar(select(Council.id).where(Council.slug == council))
         body = {"title": title, "questions": questions, "closes_at": utcnow().isoformat()}
@@ -224,7 +227,9 @@ async def answered_poll(
             poll=poll,
             kind=RoundKind.questions,
             recipients=polls.audience(council_id, []).where(
-                Membership.person_id.in_(select(Person.id).where(Person.telegram_id >= first_id))
+                Membership.person_id.in_(
+                    select(Person.id).where(Person.address.in_([str(i) for i in ids]))
+                )
             ),
         )
         await session.execute(

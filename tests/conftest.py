@@ -69,6 +69,23 @@ async def db_url(postgres_url: str | None, tmp_path: Path) -> AsyncIterator[str]
 
 
 @pytest.fixture
+async def empty_db_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database URL with no tables at all, for migration tests (with DATABASE_URL: a
+    database of the test's own beside the one named, dropped afterwards)."""
+    given = os.environ.get("DATABASE_URL")
+    if not given:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server = make_url(database_url(given, base_dir=Path.cwd()))
+    name = f"achterban_empty_{os.getpid()}_{secrets.token_hex(3)}"
+    await _on_server(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
     yield database

@@ -50,7 +50,7 @@ from bot.polls.questions import closes_on
 from bot.texts import Texts, texts_for
 from storage import outbox, people, polls
 from storage.db import Database, is_outage
-from storage.models import DeliveryStatus, FollowUp, QuestionKind, RoundKind, utcnow
+from storage.models import Address, DeliveryStatus, FollowUp, QuestionKind, RoundKind, utcnow
 from storage.outbox import Claimed, Outcome
 from storage.polls import PollView
 from storage.pseudonyms import pseudonym
@@ -122,7 +122,7 @@ class Outbox:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._ticking: asyncio.Task[None] | None = None
-        self._unrecorded: list[tuple[Outcome, int | None]] = []
+        self._unrecorded: list[tuple[Outcome, Address | None]] = []
         self._recording: asyncio.Task[None] | None = None
         self._urgent = asyncio.Event()
         self._faults = 0
@@ -306,7 +306,7 @@ class Outbox:
             self._record_soon(outcome, None)
         await asyncio.gather(*(self._send_safely(job, message) for job, message in batch.to_send))
 
-    def _record_soon(self, outcome: Outcome, blocked: int | None) -> None:
+    def _record_soon(self, outcome: Outcome, blocked: Address | None) -> None:
         """Queue an outcome; they are recorded together a moment later (see `_record_all`)."""
         self._unrecorded.append((outcome, blocked))
         if self._recording is None or self._recording.done():
@@ -346,7 +346,7 @@ class Outbox:
                         break
             self._settled(outcome.delivery_id for outcome, _ in taken)
 
-    async def _record_one_by_one(self, taken: list[tuple[Outcome, int | None]]) -> None:
+    async def _record_one_by_one(self, taken: list[tuple[Outcome, Address | None]]) -> None:
         """Record each outcome alone; one that cannot be recorded stays claimed (and is given
         back, to be sent again, after the next fault or restart)."""
         for one in taken:
@@ -363,14 +363,14 @@ class Outbox:
         self._in_hand.subtract(delivery_ids)
         self._in_hand = +self._in_hand  # drop the ones at zero
 
-    async def _record(self, taken: list[tuple[Outcome, int | None]]) -> None:
+    async def _record(self, taken: list[tuple[Outcome, Address | None]]) -> None:
         async with self.db.begin() as session:
             await outbox.record(
                 session, outcomes=[outcome for outcome, _ in taken], claimer=self.claimer
             )
-            for _, telegram_id in taken:
-                if telegram_id is not None:
-                    await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
+            for _, address in taken:
+                if address is not None:
+                    await people.mark_blocked(session, address=address, blocked=True)
 
     async def _report(self, batch: Batch, upcoming: Batch | None) -> None:
         """Report progress (rounds with no rows in the upcoming batch may have just finished)
@@ -407,7 +407,7 @@ class Outbox:
             return None
 
     def _pseudonym(self, job: Claimed) -> str:
-        return pseudonym(self.pseudonym_key, poll_id=job.poll_id, telegram_id=job.telegram_id)
+        return pseudonym(self.pseudonym_key, poll_id=job.poll_id, address=job.address)
 
     async def _compose_safely(self, composing: Composing, job: Claimed) -> Message | None:
         """The message for one row; None (skipped) for who stopped, or a poll that closed."""
@@ -459,7 +459,7 @@ class Outbox:
                 job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error=_short(error)
             )
         blocked = outcome.status is DeliveryStatus.blocked
-        self._record_soon(outcome, job.telegram_id if blocked else None)
+        self._record_soon(outcome, job.address if blocked else None)
 
     async def _compose(self, session: Any, job: Claimed, view: PollView | None) -> Message | None:
         t = texts_for(job.language)
@@ -467,7 +467,7 @@ class Outbox:
             followup = await session.get(FollowUp, job.followup_id)
             return t("followup.message", title=view.poll.title, text=followup.text), None
         question = await next_question(
-            session, t, view=view, pseudonym=self._pseudonym(job), telegram_id=job.telegram_id
+            session, t, view=view, pseudonym=self._pseudonym(job), address=job.address
         )
         shown = (question.text, markup(question)) if question is not None else None
         return _reminded(t, job, view, shown)
@@ -477,7 +477,7 @@ class Outbox:
         attempts = job.attempts + 1
         try:
             sent = await self.bot.send_message(
-                job.telegram_id,
+                int(job.address.id),  # a Telegram user id
                 text,
                 reply_markup=markup,
                 api_kwargs={"allow_paid_broadcast": True} if self.paid else None,

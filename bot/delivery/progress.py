@@ -27,7 +27,7 @@ from bot.results.publish import bar
 from bot.texts import Texts, texts_for
 from storage import outbox
 from storage.db import Database, is_outage
-from storage.models import Council, DeliveryStatus, Person, Poll, Round, utcnow
+from storage.models import Address, Council, DeliveryStatus, Person, Poll, Round, utcnow
 
 log = logging.getLogger(__name__)
 EDIT_EVERY = 2.0
@@ -142,8 +142,11 @@ class Progress:
             counts = await outbox.round_counts(session, round_id=round_id)
             poll = await session.get(Poll, sending.poll_id)
             council = await session.get(Council, poll.council_id)
+            sender = Address.telegram(sending.progress_chat_id)
             language = await session.scalar(
-                select(Person.language).where(Person.telegram_id == sending.progress_chat_id)
+                select(Person.language).where(
+                    Person.channel == sender.channel, Person.address == sender.id
+                )
             )
             failures = Counter[str]()
             if counts[DeliveryStatus.failed]:

@@ -111,7 +111,7 @@ async def typed(core: Core, family: Family, question_id: object, text: str) -> R
     asked = await _asked(core, str(question_id))
     if asked is None:  # the poll is gone: so is the question the draft waited for
         async with core.db.begin() as session:
-            await drafts.drop_drafts(session, telegram_id=family.telegram_id, kind=OPEN_ANSWER[0])
+            await drafts.drop_drafts(session, address=family.address, kind=OPEN_ANSWER[0])
         return Reply()
     return await _store(core, family, asked, [Choice(text=text)], typed=True)
 
@@ -162,7 +162,7 @@ async def _open_requested(core: Core, family: Family, asked: Asked) -> Reply:
                 await expect_open_answer(
                     session,
                     view=asked.view,
-                    telegram_id=family.telegram_id,
+                    address=family.address,
                     question_id=asked.question.id,
                 )
     if refused is not None:
@@ -192,12 +192,10 @@ async def _store(
         )
         upcoming = first_unanswered(view, done.given) if done.first else None
         if done.taken and not done.kept and question.question.kind is QuestionKind.open_text:
-            await forget_open_answer(
-                session, telegram_id=family.telegram_id, question_id=question.id
-            )
+            await forget_open_answer(session, address=family.address, question_id=question.id)
         if upcoming is not None and upcoming.question.kind is QuestionKind.open_text:
             await expect_open_answer(
-                session, view=view, telegram_id=family.telegram_id, question_id=upcoming.id
+                session, view=view, address=family.address, question_id=upcoming.id
             )
     refused = _refused(family, done.status, done.asked)
     if refused is not None and typed:  # a message has no toast: say only that it closed

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from bot.texts import Texts
 from storage.db import Database
-from storage.models import Person
+from storage.models import Address, Person
 from storage.polls import PollView
 from storage.pseudonyms import pseudonym
 
@@ -37,8 +37,8 @@ class Family:
     pseudonym_key: str
 
     @property
-    def telegram_id(self) -> int:
-        return self.person.telegram_id
+    def address(self) -> Address:
+        return self.person.contact
 
     def pseudonym(self, poll_id: int) -> str:
-        return pseudonym(self.pseudonym_key, poll_id=poll_id, telegram_id=self.person.telegram_id)
+        return pseudonym(self.pseudonym_key, poll_id=poll_id, address=self.person.contact)

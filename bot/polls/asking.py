@@ -10,14 +10,14 @@ from bot.chat.screens import Screen
 from bot.polls.questions import asking
 from bot.texts import Texts
 from storage import answers, drafts
-from storage.models import Draft, QuestionKind
+from storage.models import Address, Draft, QuestionKind
 from storage.polls import PollView, QuestionView
 
 OPEN_ANSWER = ("answer", "open")
 
 
 async def next_question(
-    session: AsyncSession, t: Texts, *, view: PollView, pseudonym: str, telegram_id: int
+    session: AsyncSession, t: Texts, *, view: PollView, pseudonym: str, address: Address
 ) -> Screen | None:
     """The next unanswered question as a message, or None when every question has an answer.
 
@@ -30,9 +30,7 @@ async def next_question(
     if question is None:
         return None
     if question.question.kind is QuestionKind.open_text:
-        await expect_open_answer(
-            session, view=view, telegram_id=telegram_id, question_id=question.id
-        )
+        await expect_open_answer(session, view=view, address=address, question_id=question.id)
     return asking(t, view, question)
 
 
@@ -42,12 +40,12 @@ def first_unanswered(view: PollView, done: Container[int]) -> QuestionView | Non
 
 
 async def expect_open_answer(
-    session: AsyncSession, *, view: PollView, telegram_id: int, question_id: int
+    session: AsyncSession, *, view: PollView, address: Address, question_id: int
 ) -> None:
     kind, step = OPEN_ANSWER
     await drafts.save_draft(
         session,
-        telegram_id=telegram_id,
+        address=address,
         kind=kind,
         step=step,
         data={"question_id": question_id},
@@ -55,10 +53,8 @@ async def expect_open_answer(
     )
 
 
-async def forget_open_answer(session: AsyncSession, *, telegram_id: int, question_id: int) -> None:
+async def forget_open_answer(session: AsyncSession, *, address: Address, question_id: int) -> None:
     """The open question was answered (or skipped): stop taking typed text for it."""
-    draft: Draft | None = await drafts.get_draft(
-        session, telegram_id=telegram_id, kind=OPEN_ANSWER[0]
-    )
+    draft: Draft | None = await drafts.get_draft(session, address=address, kind=OPEN_ANSWER[0])
     if draft is not None and draft.data.get("question_id") == question_id:
-        await drafts.drop_drafts(session, telegram_id=telegram_id, kind=OPEN_ANSWER[0])
+        await drafts.drop_drafts(session, address=address, kind=OPEN_ANSWER[0])

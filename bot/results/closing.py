@@ -13,6 +13,7 @@ from bot.results.report import results_text
 from bot.texts import texts_for
 from storage import people, polls
 from storage.db import Database
+from storage.models import TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,14 @@ async def close_and_report(bot: Bot, db: Database, *, poll_id: int, now: datetim
         closed = await polls.close_poll(session, poll_id=poll_id, now=now)
         view = await polls.load_poll(session, poll_id=poll_id)
         team = await people.council_team(session, council_id=view.council.id) if closed else []
-    for telegram_id, language in team:
+    for address, language in team:
+        if address.channel != TELEGRAM:
+            continue
         text = await results_text(db, poll_id=poll_id, language=language)
         header = texts_for(language)("results.closed_header", title=view.poll.title)
         try:
             for part in split_long(f"{header}\n\n{text}"):
-                await bot.send_message(telegram_id, part)
+                await bot.send_message(int(address.id), part)
         except TelegramError as error:
             log.warning("results not delivered to a council member (%s)", type(error).__name__)
     return closed

@@ -42,6 +42,7 @@ from handlers import (
 from handlers.ui import reply
 from storage import councils, people
 from storage.db import Database, is_outage
+from storage.models import TELEGRAM, Address
 
 log = logging.getLogger(__name__)
 FEATURES = (
@@ -117,12 +118,16 @@ async def prepare(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data[SERVICES]
     async with services.db.begin() as session:
         await councils.sync_councils(session, configured=services.settings.councils)
-        staff = await people.menu_holders(session, admins=services.settings.admins)
+        staff = await people.menu_holders(
+            session, admins=[Address.telegram(admin) for admin in services.settings.admins]
+        )
     await menus.publish_family_menus(app.bot, default_language=services.settings.default_language)
-    for telegram_id, role, language in staff:
+    for address, role, language in staff:
+        if address.channel != TELEGRAM:
+            continue
         try:
             await menus.publish_personal_menu(
-                app.bot, chat_id=telegram_id, role=role, language=language
+                app.bot, chat_id=int(address.id), role=role, language=language
             )
         except TelegramError as error:
             log.info("menu for a staff chat not set (%s)", type(error).__name__)
@@ -150,11 +155,11 @@ async def report_error(update: object, ctx: Ctx) -> None:
             log.warning("could not tell the user about the error")
 
 
-async def _mark_blocked(ctx: Ctx, telegram_id: int) -> None:
+async def _mark_blocked(ctx: Ctx, user_id: int) -> None:
     """Telegram said 403: the user blocked the bot, so stop sending to them."""
     log.info("a user blocked the bot; their subscriptions are marked blocked")
     async with ctx.db.begin() as session:
-        await people.mark_blocked(session, telegram_id=telegram_id, blocked=True)
+        await people.mark_blocked(session, address=Address.telegram(user_id), blocked=True)
 
 
 async def _settle_language(ctx: Ctx, update: Update) -> None:
@@ -162,7 +167,7 @@ async def _settle_language(ctx: Ctx, update: Update) -> None:
     try:
         async with ctx.db.read() as session:
             ctx.profile = await people.load_profile(
-                session, telegram_id=update.effective_user.id, is_admin=False
+                session, address=Address.telegram(update.effective_user.id), is_admin=False
             )
     except Exception:
         ctx.profile = None

@@ -16,7 +16,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.db import Database
-from storage.models import ConversationState
+from storage.models import Address, ConversationState
 
 NOTHING_ELSE = PersistenceInput(
     bot_data=False, chat_data=False, user_data=False, callback_data=False
@@ -40,7 +40,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        stored_key = json.dumps(list(key))
+        stored_key, user = json.dumps(list(key)), Address.telegram(int(key[-1]))
         async with self.db.begin() as session:
             await session.execute(
                 delete(ConversationState).where(
@@ -50,7 +50,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             if new_state is not None:
                 session.add(
                     ConversationState(
-                        name=name, key=stored_key, telegram_id=int(key[-1]), state=str(new_state)
+                        name=name,
+                        key=stored_key,
+                        channel=user.channel,
+                        address=user.id,
+                        state=str(new_state),
                     )
                 )
 

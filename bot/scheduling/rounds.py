@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.scheduling.recurrence import latest, period_key
 from storage import polls, schedules
 from storage.db import Database
-from storage.models import Person, Poll, PollStatus, Respondent, Round, RoundKind
+from storage.models import Address, Person, Poll, PollStatus, Respondent, Round, RoundKind
 from storage.pseudonyms import pseudonym
 
 log = logging.getLogger(__name__)
@@ -101,15 +101,16 @@ async def remind(session: AsyncSession, *, poll: Poll, pseudonym_key: str) -> Ro
     if number > MAX_REMINDERS:
         return None
     asked = await session.execute(
-        select(Person.id, Person.telegram_id).where(Person.id.in_(polls.asked(poll.id)))
+        select(Person.id, Person.channel, Person.address).where(Person.id.in_(polls.asked(poll.id)))
     )
     answered = set(
         await session.scalars(select(Respondent.pseudonym).where(Respondent.poll_id == poll.id))
     )
     waiting = [
         person_id
-        for person_id, telegram_id in asked
-        if pseudonym(pseudonym_key, poll_id=poll.id, telegram_id=telegram_id) not in answered
+        for person_id, channel, address in asked
+        if pseudonym(pseudonym_key, poll_id=poll.id, address=Address(channel, address))
+        not in answered
     ]
     return await polls.start_round(
         session,

@@ -132,7 +132,7 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
                 period_key="questions",
             )
             sending.progress_chat_id = update.effective_chat.id
-        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+        await drafts.drop_drafts(session, address=ctx.profile.address, kind=KIND_NAME)
     council = await council_of(ctx, data)
     await acknowledge(update.callback_query)
     await update.callback_query.edit_message_reply_markup(None)

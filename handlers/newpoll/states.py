@@ -76,7 +76,7 @@ def value_of(ctx: Ctx, data: str | None) -> str:
 async def load(ctx: Ctx) -> dict[str, Any] | None:
     """The poll being written, or None when it expired or was dropped."""
     async with ctx.db.read() as session:
-        draft = await drafts.get_draft(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+        draft = await drafts.get_draft(session, address=ctx.profile.address, kind=KIND_NAME)
         return dict(draft.data) if draft else None
 
 
@@ -84,14 +84,14 @@ async def save(ctx: Ctx, data: dict[str, Any], step: int) -> int:
     """Store the poll so far and move to `step` (returned, for the conversation table)."""
     async with ctx.db.begin() as session:
         await drafts.save_draft(
-            session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME, step=str(step), data=data
+            session, address=ctx.profile.address, kind=KIND_NAME, step=str(step), data=data
         )
     return step
 
 
 async def drop(ctx: Ctx) -> None:
     async with ctx.db.begin() as session:
-        await drafts.drop_drafts(session, telegram_id=ctx.profile.telegram_id, kind=KIND_NAME)
+        await drafts.drop_drafts(session, address=ctx.profile.address, kind=KIND_NAME)
 
 
 async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:

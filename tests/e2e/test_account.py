@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
 from storage.models import (
+    Address,
     Answer,
     AuditEntry,
     Delivery,
@@ -110,16 +111,16 @@ async def test_forget_asks_first_and_then_erases_every_trace(
     assert "We hebben alles over jou gewist" in user.last.text
 
     async with bot.db.begin() as session:
-        people = list(await session.scalars(select(Person.telegram_id)))
+        people = list(await session.scalars(select(Person.address)))
         memberships = await session.scalar(select(func.count()).select_from(Membership))
         tags = await session.scalar(select(func.count()).select_from(MembershipTag))
         deliveries = await session.scalar(select(func.count()).select_from(Delivery))
         pseudonyms = set(await session.scalars(select(Respondent.pseudonym)))
         answers = list(await session.execute(select(Answer.value, Answer.text)))
         audit = list(await session.scalars(select(AuditEntry.action)))
-    assert people == [other.chat.id]
+    assert people == [str(other.chat.id)]
     assert (memberships, tags, deliveries) == (1, 1, 1)
-    mine = pseudonym(PSEUDONYM_KEY, poll_id=poll_id, telegram_id=user.chat.id)
+    mine = pseudonym(PSEUDONYM_KEY, poll_id=poll_id, address=Address.telegram(user.chat.id))
     assert mine not in pseudonyms, "even with the key the answers cannot be found again"
     assert len(pseudonyms) == 2
     assert sorted(value for value, _ in answers) == [4, 5], "choice answers stay as counts"
@@ -163,7 +164,7 @@ async def _answered_poll(bot: RunningBot, *, telegram_ids: list[int]) -> int:
     """A poll both people answered (one with an open text too), as later features store it."""
     async with bot.db.begin() as session:
         person_ids = [
-            (await session.scalar(select(Person.id).where(Person.telegram_id == tid)))
+            (await session.scalar(select(Person.id).where(Person.address == str(tid))))
             for tid in telegram_ids
         ]
         poll = Poll(council_id=1, title="Hoe gaat het?")
@@ -177,7 +178,7 @@ async def _answered_poll(bot: RunningBot, *, telegram_ids: list[int]) -> int:
         for value, (telegram_id, person_id) in zip(
             (5, 4), zip(telegram_ids, person_ids, strict=True), strict=True
         ):
-            key = pseudonym(PSEUDONYM_KEY, poll_id=poll.id, telegram_id=telegram_id)
+            key = pseudonym(PSEUDONYM_KEY, poll_id=poll.id, address=Address.telegram(telegram_id))
             respondent = Respondent(poll_id=poll.id, pseudonym=key)
             session.add(respondent)
             session.add(Delivery(round_id=sending.id, person_id=person_id))

@@ -10,7 +10,7 @@ import hmac
 from sqlalchemy import select, text
 
 from bot.botapi import LocalBotApi
-from storage.models import Answer, Person, Respondent, RespondentTag, metadata
+from storage.models import Address, Answer, Person, Respondent, RespondentTag, metadata
 from storage.pseudonyms import pseudonym
 from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot
@@ -31,7 +31,7 @@ async def test_anonymous_answers_cannot_be_joined_to_a_person(
         await family.press("Ja")
 
     async with bot.db.read() as session:
-        people = {(p.id, p.telegram_id) for p in await session.scalars(select(Person))}
+        people = {(p.id, int(p.address)) for p in await session.scalars(select(Person))}
         respondents = list(await session.scalars(select(Respondent)))
         answers = list(await session.scalars(select(Answer)))
         every_value = [
@@ -58,10 +58,12 @@ async def test_anonymous_answers_cannot_be_joined_to_a_person(
         guesses = {
             hashlib.sha256(f"{poll_id}:{telegram_id}".encode()).hexdigest(),
             hmac.new(b"", f"{poll_id}:{telegram_id}".encode(), hashlib.sha256).hexdigest(),
-            pseudonym("a-wrong-key", poll_id=poll_id, telegram_id=telegram_id),
+            pseudonym("a-wrong-key", poll_id=poll_id, address=Address.telegram(telegram_id)),
         }
         assert not guesses & stored, "without the key a pseudonym cannot be recomputed"
-    with_key = {pseudonym(PSEUDONYM_KEY, poll_id=poll_id, telegram_id=t) for t in telegram_ids}
+    with_key = {
+        pseudonym(PSEUDONYM_KEY, poll_id=poll_id, address=Address.telegram(t)) for t in telegram_ids
+    }
     assert with_key >= stored, "only the key (kept outside the database) links them"
 
     assert min(r.id for r in respondents + answers) > 2**20, "random ids, not a sequence"

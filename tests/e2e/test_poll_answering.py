@@ -279,6 +279,7 @@ async def _question_of(bot: RunningBot, poll_id: int) -> int:
 async def test_respondent_and_answer_ids_do_not_tell_who_came_first(
     api: LocalBotApi, bot: RunningBot
 ) -> None:
+    from storage.models import Address
     from storage.pseudonyms import pseudonym
     from tests.builders import PSEUDONYM_KEY
 
@@ -292,7 +293,7 @@ async def test_respondent_and_answer_ids_do_not_tell_who_came_first(
         by_key = dict((await session.execute(select(Respondent.pseudonym, Respondent.id))).all())
         answer_ids = list(await session.scalars(select(Answer.id)))
     in_answer_order = [
-        by_key[pseudonym(PSEUDONYM_KEY, poll_id=poll_id, telegram_id=person.chat.id)]
+        by_key[pseudonym(PSEUDONYM_KEY, poll_id=poll_id, address=Address.telegram(person.chat.id))]
         for person in people
     ]
     assert in_answer_order != sorted(in_answer_order), (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
-from storage.models import Invite, Membership, MembershipTag, Person
+from storage.models import Address, Invite, Membership, MembershipTag, Person
 from tests.builders import make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
@@ -34,7 +34,11 @@ async def test_family_signs_up_in_dutch(api: LocalBotApi, bot: RunningBot) -> No
         person = await session.scalar(select(Person))
         tags = list(await session.scalars(select(MembershipTag.tag)))
         invite = await session.scalar(select(Invite))
-    assert (person.telegram_id, person.language, person.age_band.value) == (1, "nl", "16plus")
+    assert (person.contact, person.language, person.age_band.value) == (
+        Address.telegram(1),
+        "nl",
+        "16plus",
+    )
     assert tags == ["locatie:noord"]
     assert invite.uses == 1
 

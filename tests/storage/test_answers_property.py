@@ -83,7 +83,7 @@ async def _setup(db: Database) -> tuple[int, int, dict[int, int], list[int]]:
             Option(question_id=question.id, position=p, label=f"o{p}")
             for p in range(1, OPTIONS + 1)
         ]
-        people = [Person(telegram_id=100 + n, age_band=AgeBand.adult) for n in range(PEOPLE)]
+        people = [Person(address=str(100 + n), age_band=AgeBand.adult) for n in range(PEOPLE)]
         session.add_all([*options, *people])
         await session.flush()
         return poll.id, question.id, {o.position: o.id for o in options}, [p.id for p in people]
@@ -98,7 +98,7 @@ async def _act(db, kind, who, value, poll_id, question_id, option_ids, person_id
             await forget_person(session, person=person, pseudonym_key=KEY)
             return
         poll = await session.get(Poll, poll_id)
-        key = pseudonym(KEY, poll_id=poll_id, telegram_id=person.telegram_id)
+        key = pseudonym(KEY, poll_id=poll_id, address=person.contact)
         respondent = await answers.respondent_for(
             session, poll=poll, pseudonym=key, person_id=person.id
         )
