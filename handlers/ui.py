@@ -65,7 +65,9 @@ async def show(update: Update, answer: Reply, ctx: Ctx | None = None) -> None:
     query = update.callback_query
     if query is not None:
         await acknowledge(query, answer.toast, alert=answer.alert)
-        if answer.shown is not None:
+        if answer.shown is not None and answer.buttons_only:
+            await quietly(query.edit_message_reply_markup(markup(answer.shown)))
+        elif answer.shown is not None:
             await quietly(
                 query.edit_message_text(answer.shown.text, reply_markup=markup(answer.shown))
             )

@@ -218,10 +218,10 @@ async def store_answer(
     for row in rows:
         if row.question_id is not None:
             tapped.given.setdefault(row.question_id, []).append(_choice(row))
-    respondent_id = (
-        rows[0].id
-        if rows
-        else await _new_respondent(
+    if rows:
+        respondent_id = rows[0].id
+    else:
+        respondent_id, made = await _new_respondent(
             session,
             poll_id=poll_id,
             council_id=council_id,
@@ -229,7 +229,8 @@ async def store_answer(
             person_id=None if anonymous else person_id,
             tagged_from=person_id,
         )
-    )
+        if not made:  # another process made it a moment ago, with an answer perhaps
+            tapped.given = await respondent_answers(session, poll_id=poll_id, pseudonym=pseudonym)
     before = tapped.given.get(question_id)
     tapped.first = before is None
     tapped.kept = before is not None and (before == choices or not allow_change)
@@ -290,6 +291,7 @@ async def respondent_answers(
         select(*ANSWER_COLUMNS)
         .join(Respondent, Respondent.id == Answer.respondent_id)
         .where(Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym)
+        .order_by(Answer.question_id, Answer.slot)
     )
     given: dict[int, list[Choice]] = {}
     for row in rows:
@@ -325,7 +327,7 @@ async def _new_respondent(
     pseudonym: str,
     person_id: int | None,
     tagged_from: int,
-) -> int:
+) -> tuple[int, bool]:
     """A respondent for the first answer, with the person's tags in this council (copied in
     the database); one made a moment ago by the same person's other tap is taken instead."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
@@ -336,13 +338,12 @@ async def _new_respondent(
         .returning(Respondent.id)
     )
     if made is None:
-        return int(
-            await session.scalar(
-                select(Respondent.id).where(
-                    Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym
-                )
+        found = await session.scalar(
+            select(Respondent.id).where(
+                Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym
             )
         )
+        return int(found), False
     tags = (
         select(literal(made, BigInteger), MembershipTag.tag)
         .join(Membership, Membership.id == MembershipTag.membership_id)
@@ -350,4 +351,4 @@ async def _new_respondent(
         .distinct()
     )
     await session.execute(insert(RespondentTag).from_select(["respondent_id", "tag"], tags))
-    return int(made)
+    return int(made), True

@@ -45,5 +45,7 @@ class Reply:
     alert: bool = False
     shown: Screen | None = None
     then: list[Screen] = field(default_factory=list)
+    buttons_only: bool = False
+    """Only the choices of `shown` changed: a channel that can edit redraws just those."""
     menu: tuple[Role | None, str] | None = None
     """The person's role and language changed: a channel with a command menu redraws it."""

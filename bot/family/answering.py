@@ -82,10 +82,10 @@ async def tap(core: Core, family: Family, data: str | None) -> Reply:
         mask = _mask(question, value)
         if mask is None:
             return _stale(family)
-        if button is TOGGLE:
-            return await _redraw(
-                core, family, asked, asking(family.t, asked.view, question, mask=mask)
-            )
+        if button is TOGGLE:  # only the buttons change: a reminder's first line stays
+            shown = asking(family.t, asked.view, question, mask=mask)
+            refused = await _refused_now(core, family, asked)
+            return refused or Reply(shown=shown, buttons_only=True)
         if not mask:
             return Reply(toast=family.t("poll.choose_one"))
         chosen = [o for o in question.options if mask & 1 << o.position]
@@ -97,9 +97,10 @@ async def tap(core: Core, family: Family, data: str | None) -> Reply:
     if button is SKIP:
         return await _store(core, family, asked, [Choice(skipped=True)])
     if button is CHANGE:
-        if not asked.view.poll.allow_change:
+        refused = await _refused_now(core, family, asked)
+        if refused is None and not asked.view.poll.allow_change:
             return Reply(toast=family.t("poll.already_saved"))
-        return await _redraw(core, family, asked, asking(family.t, asked.view, question))
+        return refused or Reply(shown=asking(family.t, asked.view, question))
     return await _open_requested(core, family, asked)
 
 
@@ -136,13 +137,17 @@ async def _picked(core: Core, family: Family, asked: Asked, picks: str) -> Reply
 
 
 async def _redraw(core: Core, family: Family, asked: Asked, screen: Screen) -> Reply:
-    """Show the question anew (a selection, picks, or to change): nothing is stored."""
+    """Show the question anew (picks so far): nothing is stored."""
+    return await _refused_now(core, family, asked) or Reply(shown=screen)
+
+
+async def _refused_now(core: Core, family: Family, asked: Asked) -> Reply | None:
+    """Why a tap that stores nothing does not count (see `_refused`), read now."""
     async with core.db.read() as session:
         status, was_asked = await answers.poll_state(
             session, poll_id=asked.view.poll.id, person_id=family.person.id
         )
-    refused = _refused(family, status, was_asked)
-    return refused or Reply(shown=screen)
+    return _refused(family, status, was_asked)
 
 
 async def _open_requested(core: Core, family: Family, asked: Asked) -> Reply:
@@ -193,6 +198,8 @@ async def _store(
         upcoming = first_unanswered(view, done.given) if done.first else None
         if done.taken and not done.kept and question.question.kind is QuestionKind.open_text:
             await forget_open_answer(session, address=family.address, question_id=question.id)
+        if typed and not done.taken:  # closed, or never sent: stop taking typed text for it
+            await drafts.drop_drafts(session, address=family.address, kind=OPEN_ANSWER[0])
         if upcoming is not None and upcoming.question.kind is QuestionKind.open_text:
             await expect_open_answer(
                 session, view=view, address=family.address, question_id=upcoming.id

@@ -338,3 +338,23 @@ async def test_a_tap_is_one_read_and_one_write_of_a_few_statements(
     assert len(first) <= 6 and "UPDATE" not in first and "DELETE" not in first, first
     assert redrawn == ["SELECT", "SELECT"], redrawn  # the profile, then the poll's state
     assert changed == ["SELECT", "SELECT", "SELECT", "DELETE", "INSERT"], changed
+
+
+async def test_typing_after_an_early_close_is_told_once_then_text_is_text_again(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    lotte = await family(api, bot, 704)
+    await open_poll_now(bot.db, questions=[MORE_KINDS[0]])
+    await bot.deliver()
+    assert "Typ je antwoord" in lotte.last.text  # the open question waits for typed text
+    async with bot.db.begin() as session:
+        poll = await session.scalar(select(Poll))
+        poll.status = PollStatus.closed
+        session.add(poll)
+
+    await lotte.send("Meer tijd")
+    assert lotte.last.text == "Deze peiling is gesloten. Dank je wel!"
+    await lotte.send("Hallo?")
+    assert lotte.last.text.startswith("Ik kan alleen knoppen en opdrachten lezen.")
+    async with bot.db.begin() as session:
+        assert await session.scalar(select(func.count()).select_from(Answer)) == 0
