@@ -156,16 +156,6 @@ async def own_respondents(
     return [(poll_id, found[poll_id]) for poll_id in poll_ids if poll_id in found][:limit]
 
 
-async def still_open(session: AsyncSession, *, poll_id: int) -> bool:
-    """True when the poll is open, read with a shared lock (PostgreSQL): closing waits for
-    this answer's transaction, so no answer is stored after the poll's counts were taken.
-    (SQLite runs one write transaction at a time, which gives the same.)"""
-    status = await session.scalar(
-        select(Poll.status).where(Poll.id == poll_id).with_for_update(read=True)
-    )
-    return status is PollStatus.open
-
-
 @dataclass
 class Tapped:
     """What one answer did, from `store_answer`: one unit of work of three to six statements."""

@@ -260,21 +260,6 @@ async def asked_counts(session: AsyncSession, *, poll_ids: list[int]) -> dict[in
     return counted
 
 
-async def was_asked(session: AsyncSession, *, poll_id: int, person_id: int) -> bool:
-    """True when the person received this poll's questions (buttons of others are forged)."""
-    found = await session.scalar(
-        select(Delivery.id)
-        .join(Round, Round.id == Delivery.round_id)
-        .where(
-            Round.poll_id == poll_id,
-            Round.kind == RoundKind.questions,
-            Delivery.person_id == person_id,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
 async def polls_of(
     session: AsyncSession, *, council_ids: list[int], limit: int = 10
 ) -> list[PollLine]:
