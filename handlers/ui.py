@@ -38,11 +38,7 @@ async def replace(update: Update, text: str, markup: InlineKeyboardMarkup | None
         await reply(update, text, markup)
         return
     await acknowledge(query)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:  # a double tap that changes nothing is fine
-        if "not modified" not in str(error):
-            raise
+    await quietly(query.edit_message_text(text, reply_markup=markup))
 
 
 async def acknowledge(
