@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.texts import LANGUAGES
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+GRAPH_API = "https://graph.facebook.com/v25.0"
 DEFAULT_CONFIG = "config.toml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -53,6 +54,37 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class TemplateNames:
+    """Approved WhatsApp template names per purpose (the language code follows the person)."""
+
+    round: str = "achterban_round"
+    reminder: str = "achterban_reminder"
+    followup: str = "achterban_followup"
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API channel for families; off while `phone_number_id` is empty."""
+
+    phone_number_id: str = ""
+    token: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    business_number: str = ""
+    base_url: str = GRAPH_API
+    messages_per_second: float = 80.0
+    daily_new_conversations: int = 250
+    listen: str = "0.0.0.0"
+    port: int = 8081
+    path: str = "/whatsapp"
+    templates: TemplateNames = field(default_factory=TemplateNames)
+
+    @property
+    def on(self) -> bool:
+        return bool(self.phone_number_id)
+
+
+@dataclass(frozen=True)
 class CouncilSettings:
     slug: str
     name: str
@@ -72,6 +104,7 @@ class Settings:
     timezone: str = "Europe/Amsterdam"
     councils: tuple[CouncilSettings, ...] = ()
     retention_days: int = 180
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
 
     def require_token(self) -> None:
         """Fail clearly when the bot is about to talk to Telegram without a token."""
@@ -93,6 +126,13 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("database", "url"),
     "ACHTERBAN_PSEUDONYM_KEY": ("privacy", "pseudonym_key"),
     "ACHTERBAN_ADMINS": ("access", "admins"),
+    "ACHTERBAN_WHATSAPP_PHONE_NUMBER_ID": ("whatsapp", "phone_number_id"),
+    "ACHTERBAN_WHATSAPP_TOKEN": ("whatsapp", "token"),
+    "ACHTERBAN_WHATSAPP_APP_SECRET": ("whatsapp", "app_secret"),
+    "ACHTERBAN_WHATSAPP_VERIFY_TOKEN": ("whatsapp", "verify_token"),
+    "ACHTERBAN_WHATSAPP_BUSINESS_NUMBER": ("whatsapp", "business_number"),
+    "ACHTERBAN_WHATSAPP_BASE_URL": ("whatsapp", "base_url"),
+    "ACHTERBAN_WHATSAPP_PORT": ("whatsapp", "port"),
 }
 
 
@@ -149,7 +189,68 @@ def _parse(raw: dict[str, Any], *, base_dir: Path) -> Settings:
         timezone=timezone,
         councils=councils,
         retention_days=_integer(privacy, "privacy", "retention_days", 180, low=1, high=3650),
+        whatsapp=_whatsapp(_section(raw, "whatsapp")),
     )
+
+
+def _whatsapp(section: dict[str, Any]) -> WhatsAppSettings:
+    name = "whatsapp"
+    settings = WhatsAppSettings(
+        phone_number_id=str(section.get("phone_number_id", "")).strip(),
+        token=str(section.get("token", "")).strip(),
+        app_secret=str(section.get("app_secret", "")).strip(),
+        verify_token=str(section.get("verify_token", "")).strip(),
+        business_number=str(section.get("business_number", "")).strip().lstrip("+"),
+        base_url=str(section.get("base_url", GRAPH_API)).rstrip("/"),
+        messages_per_second=float(
+            _integer(section, name, "messages_per_second", 80, low=1, high=1000)
+        ),
+        daily_new_conversations=_integer(
+            section, name, "daily_new_conversations", 250, low=1, high=10_000_000
+        ),
+        listen=str(section.get("listen", "0.0.0.0")),
+        port=_integer(section, name, "port", 8081, low=1, high=65535),
+        path=str(section.get("path", "/whatsapp")),
+        templates=_templates(_section(section, "templates", prefix="whatsapp.")),
+    )
+    if not settings.on:
+        return settings
+    if not settings.base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            "[whatsapp] base_url", f"must start with https:// (got {settings.base_url!r})"
+        )
+    if not settings.path.startswith("/"):
+        raise ConfigError("[whatsapp] path", f"must start with / (got {settings.path!r})")
+    for key, variable in (
+        ("token", "ACHTERBAN_WHATSAPP_TOKEN"),
+        ("app_secret", "ACHTERBAN_WHATSAPP_APP_SECRET"),
+        ("verify_token", "ACHTERBAN_WHATSAPP_VERIFY_TOKEN"),
+    ):
+        if not getattr(settings, key):
+            raise ConfigError(
+                f"[whatsapp] {key}",
+                f"missing; the WhatsApp channel is on (phone_number_id is set), so set it "
+                f"in the config file or in {variable}",
+            )
+    if not re.fullmatch(r"[1-9]\d{6,14}", settings.business_number):
+        raise ConfigError(
+            "[whatsapp] business_number",
+            "write the WhatsApp number with its country code, digits only (e.g. 31201234567)",
+        )
+    return settings
+
+
+def _templates(section: dict[str, Any]) -> TemplateNames:
+    names = {}
+    for purpose in ("round", "reminder", "followup"):
+        value = str(section.get(purpose, getattr(TemplateNames, purpose)))
+        if not re.fullmatch(r"[a-z0-9_]{1,512}", value):
+            raise ConfigError(
+                f"[whatsapp.templates] {purpose}",
+                f"a template name has lowercase letters, digits and _ (got {value!r})",
+            )
+        names[purpose] = value
+    return TemplateNames(**names)
 
 
 def _telegram(section: dict[str, Any]) -> TelegramSettings:

@@ -46,8 +46,19 @@ class Texts:
 def texts_for(language: str) -> Texts:
     """The texts of `language`, falling back to Dutch for anything unknown."""
     language = language if language in LANGUAGES else LANGUAGES[0]
-    with (FOLDER / f"{language}.toml").open("rb") as handle:
-        return Texts(language, dict(_flatten(tomllib.load(handle))))
+    entries: dict[str, str] = {}
+    for path in files_of(language):
+        with path.open("rb") as handle:
+            for key, value in _flatten(tomllib.load(handle)):
+                if key in entries:
+                    raise KeyError(f"text {key!r} is in two files of {language!r}")
+                entries[key] = value
+    return Texts(language, entries)
+
+
+def files_of(language: str) -> list[Path]:
+    """The text files of a language: `nl.toml`, then one per area (`whatsapp/nl.toml`)."""
+    return [FOLDER / f"{language}.toml", *sorted(FOLDER.glob(f"*/{language}.toml"))]
 
 
 def pick_language(*candidates: str | None, default: str = "nl") -> str:
