@@ -29,6 +29,8 @@ metadata: MetaData = SQLModel.metadata
 
 
 TELEGRAM: Final = "telegram"
+WHATSAPP: Final = "whatsapp"
+CHANNELS: Final = (TELEGRAM, WHATSAPP)
 
 
 class Address(NamedTuple):
@@ -40,6 +42,11 @@ class Address(NamedTuple):
     @classmethod
     def telegram(cls, user_id: int) -> Address:
         return cls(TELEGRAM, str(user_id))
+
+    @classmethod
+    def whatsapp(cls, user_id: str) -> Address:
+        """A WhatsApp user: the business-scoped user id when Meta gives one, else the wa_id."""
+        return cls(WHATSAPP, user_id)
 
 
 def utcnow() -> datetime:
@@ -145,6 +152,8 @@ class Person(SQLModel, table=True):
     age_band: AgeBand = Field(sa_column=_enum(AgeBand))
     guardian_consent: bool = False
     consented_at: datetime = Field(default_factory=utcnow)
+    window_at: datetime | None = None
+    """WhatsApp: when the person last wrote to us (free-form messages only within 24 hours)."""
 
     @property
     def contact(self) -> Address:
@@ -312,6 +321,28 @@ class Delivery(SQLModel, table=True):
     message_id: int | None = None
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=64)
+    external_id: str | None = Field(default=None, max_length=128, index=True)
+    """WhatsApp: the message id (wamid) that statuses refer to."""
+    receipt: int = 0
+    """WhatsApp: how far the message got (RECEIPTS: 1 sent, 2 delivered, 3 read); a status
+    never lowers it, however late or often it arrives."""
+    template: bool = False
+    """WhatsApp: sent as an approved template (outside the 24-hour window): it counts
+    towards the business's daily limit of new conversations."""
+
+
+RECEIPTS: Final = {"sent": 1, "delivered": 2, "read": 3, "played": 3}
+
+
+class Inbound(SQLModel, table=True):
+    """A message that came in on a channel that may deliver it more than once (WhatsApp
+    retries webhooks for days): its id, so it is handled once. Nothing of its content."""
+
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    message_id: str = Field(max_length=128)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Respondent(SQLModel, table=True):

@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    TELEGRAM,
     Address,
     Council,
     Delivery,
@@ -45,6 +46,11 @@ class Claimed:
     """Still subscribed (active) and, for questions and reminders, the poll still open."""
     queued_at: datetime | None = None
     """When its round was made: a row that could not get through for too long is given up."""
+    council: str = ""
+    window_at: datetime | None = None
+    """WhatsApp: when the person last wrote to us (a free-form message only within 24 h)."""
+    template: bool = False
+    """WhatsApp: this row already went as a template once (its Start tap was never made)."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,21 @@ class Outcome:
     error: str | None = None
     not_before: datetime | None = None
     sent_at: datetime | None = None
+    external_id: str | None = None
+    template: bool = False
+    receipt: int = 0
 
 
-async def claim(session: AsyncSession, *, now: datetime, limit: int, claimer: str) -> list[Claimed]:
-    """Claim up to `limit` due rows for `claimer`; other processes skip rows this one holds."""
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    claimer: str,
+    channel: str = TELEGRAM,
+) -> list[Claimed]:
+    """Claim up to `limit` due rows of one channel for `claimer`; other processes skip rows
+    this one holds."""
     rows = (
         await session.execute(
             select(Delivery, Round, Person, Council, Poll.status, Membership.status)
@@ -76,6 +93,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, claimer: st
             .where(
                 Delivery.status == DeliveryStatus.pending,
                 (Delivery.not_before.is_(None)) | (Delivery.not_before <= now),
+                Person.channel == channel,
             )
             .order_by(Delivery.id)
             .limit(limit)
@@ -104,6 +122,9 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, claimer: st
             reachable=membership is MembershipStatus.active
             and (sending.kind is RoundKind.followup or poll_status is PollStatus.open),
             queued_at=sending.created_at,
+            council=council.name,
+            window_at=person.window_at,
+            template=delivery.template,
         )
         for delivery, sending, person, council, poll_status, membership in rows
     ]
@@ -128,6 +149,9 @@ async def record(session: AsyncSession, *, outcomes: list[Outcome], claimer: str
             error=bindparam("new_error"),
             not_before=bindparam("new_not_before"),
             sent_at=bindparam("new_sent_at"),
+            external_id=bindparam("new_external_id"),
+            template=bindparam("new_template"),
+            receipt=bindparam("new_receipt"),
         )
     )
     connection = await session.connection()
@@ -142,6 +166,9 @@ async def record(session: AsyncSession, *, outcomes: list[Outcome], claimer: str
                 "new_error": outcome.error,
                 "new_not_before": outcome.not_before,
                 "new_sent_at": outcome.sent_at,
+                "new_external_id": outcome.external_id,
+                "new_template": outcome.template,
+                "new_receipt": outcome.receipt,
             }
             for outcome in outcomes
         ],

@@ -32,19 +32,18 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import Bot
 
-from bot.chat.keyboards import markup
+from bot.chat.screens import Screen
 from bot.delivery.claims import Claims
-from bot.delivery.health import Health, describe
+from bot.delivery.couriers import Courier, TelegramCourier, again, short
+from bot.delivery.health import Health
 from bot.delivery.progress import Progress
 from bot.delivery.quiet import quiet_until
-from bot.delivery.rate import BULK, TelegramUnreachable
 from bot.polls.asking import next_question
 from bot.polls.questions import closes_on
 from bot.texts import Texts, texts_for
@@ -61,11 +60,9 @@ IDLE_SECONDS = 1.0
 LEASE = timedelta(minutes=10)  # longer than any batch, 429 waits included
 DEAD_EVERY = 15.0
 """Seconds between looks for claims of processes that died (PostgreSQL, `bot.delivery.claims`)."""
-RETRY_CAP = 5.0
-"""Seconds at most between two tries of a row that failed in a way that may pass."""
 LINGER = 0.05
 """Seconds outcomes gather before they are recorded together (at 30/s: one or two)."""
-Message = tuple[str, InlineKeyboardMarkup | None]
+Message = Screen
 Shared = tuple[RoundKind, int | None, str]
 """Rows with the same (kind, poll or follow-up id, language) get one message composed once."""
 
@@ -75,7 +72,7 @@ class Batch:
     """Claimed rows, composed: what to send, and the outcomes of rows that need no send."""
 
     jobs: list[Claimed]
-    to_send: list[tuple[Claimed, Message]] = field(default_factory=list)
+    to_send: list[tuple[Claimed, Message, PollView | None]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     faults: int = 0
     """The outbox's count of database faults when this batch was claimed."""
@@ -95,7 +92,8 @@ class Composing:
 
 
 class Outbox:
-    """One background task that drains the outbox; `kick()` wakes it when rows were added."""
+    """One background task that drains one channel's rows of the outbox; `kick()` wakes it
+    when rows were added."""
 
     def __init__(
         self,
@@ -106,17 +104,23 @@ class Outbox:
         pseudonym_key: str,
         paid: bool = False,
         give_up_after: timedelta = timedelta(hours=72),
+        courier: Courier | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
         self.health = health
         self.pseudonym_key = pseudonym_key
-        self.paid = paid
-        self.give_up_after = give_up_after
+        self.courier: Courier = courier or TelegramCourier(
+            bot=bot, health=health, paid=paid, give_up_after=give_up_after
+        )
+        self.channel = self.courier.channel
         self.claimer = secrets.token_hex(8)
         """Marks the rows this process claims (new at every start)."""
         self.claims = Claims(db, self.claimer, patience=DEAD_EVERY)
-        self.progress = Progress(bot=bot, db=db, health=health)
+        self.progress = progress or Progress(bot=bot, db=db, health=health)
+        self._ticks = progress is None
+        """The outbox that made the progress keeper keeps it up to date (one per process)."""
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
         self._stopping = False
@@ -148,10 +152,11 @@ class Outbox:
         else:
             await self.release_stale(now=utcnow())
             await self.claims.release_dead()
-        with suppress(Exception):
-            await self.progress.resume()
-        self._task = asyncio.create_task(self._run(), name="outbox")
-        self._ticking = asyncio.create_task(self.progress.keep_up(), name="outbox-progress")
+        self._task = asyncio.create_task(self._run(), name=f"outbox-{self.channel}")
+        if self._ticks:
+            with suppress(Exception):
+                await self.progress.resume()
+            self._ticking = asyncio.create_task(self.progress.keep_up(), name="outbox-progress")
 
     async def stop(self, *, grace: float = 30.0) -> None:
         """Let the batch in hand finish and be recorded (so a normal restart sends nothing
@@ -263,7 +268,9 @@ class Outbox:
         try:
             await self.claims.hold()  # a live process's lock before every claim
             async with self.db.begin() as session:
-                jobs = await outbox.claim(session, now=utcnow(), limit=limit, claimer=self.claimer)
+                jobs = await outbox.claim(
+                    session, now=utcnow(), limit=limit, claimer=self.claimer, channel=self.channel
+                )
         except Exception as error:
             self._fault(error, "claiming")
             return None
@@ -286,12 +293,13 @@ class Outbox:
         async with self.db.begin() as session:
             composing = Composing(session)
             composing.answered = await self._answered(session, batch.jobs)
+            await self.courier.prepare(session, batch.jobs)
             for job in batch.jobs:
                 later = quiet_until(
                     now, timezone=job.timezone, start=job.quiet[0], end=job.quiet[1]
                 )
                 if later is not None:
-                    batch.outcomes.append(_again(job, later, attempts=job.attempts))
+                    batch.outcomes.append(again(job, later, attempts=job.attempts))
                     continue
                 message = await self._compose_safely(composing, job)
                 if message is None:
@@ -299,12 +307,14 @@ class Outbox:
                         Outcome(job.delivery_id, DeliveryStatus.skipped, job.attempts)
                     )
                 else:
-                    batch.to_send.append((job, message))
+                    batch.to_send.append((job, message, composing.views.get(job.poll_id)))
 
     async def _send_all(self, batch: Batch) -> None:
         for outcome in batch.outcomes:
             self._record_soon(outcome, None)
-        await asyncio.gather(*(self._send_safely(job, message) for job, message in batch.to_send))
+        await asyncio.gather(
+            *(self._send_safely(job, message, view) for job, message, view in batch.to_send)
+        )
 
     def _record_soon(self, outcome: Outcome, blocked: Address | None) -> None:
         """Queue an outcome; they are recorded together a moment later (see `_record_all`)."""
@@ -449,110 +459,63 @@ class Outbox:
             return None
         return job.kind, job.poll_id, job.language
 
-    async def _send_safely(self, job: Claimed, message: Message) -> None:
+    async def _send_safely(self, job: Claimed, message: Message, view: PollView | None) -> None:
         """Send one row and queue its outcome, whatever goes wrong."""
         try:
-            outcome = await self._send(job, message)
+            outcome = await self.courier.send(job, message, view)
         except Exception as error:
             log.error("delivery %s failed (%s)", job.delivery_id, type(error).__name__)
             outcome = Outcome(
-                job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error=_short(error)
+                job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error=short(error)
             )
         blocked = outcome.status is DeliveryStatus.blocked
         self._record_soon(outcome, job.address if blocked else None)
 
     async def _compose(self, session: Any, job: Claimed, view: PollView | None) -> Message | None:
-        t = texts_for(job.language)
-        if job.kind is RoundKind.followup:
-            followup = await session.get(FollowUp, job.followup_id)
-            return t("followup.message", title=view.poll.title, text=followup.text), None
-        question = await next_question(
-            session, t, view=view, pseudonym=self._pseudonym(job), address=job.address
-        )
-        shown = (question.text, markup(question)) if question is not None else None
-        return _reminded(t, job, view, shown)
-
-    async def _send(self, job: Claimed, message: Message) -> Outcome:
-        text, markup = message
-        attempts = job.attempts + 1
-        try:
-            sent = await self.bot.send_message(
-                int(job.address.id),  # a Telegram user id
-                text,
-                reply_markup=markup,
-                api_kwargs={"allow_paid_broadcast": True} if self.paid else None,
-                rate_limit_args=BULK,
-            )
-        except Forbidden:
-            return Outcome(job.delivery_id, DeliveryStatus.blocked, attempts, error="blocked")
-        except BadRequest as error:  # a final answer: "chat not found" and the like
-            return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_reason(error))
-        except RetryAfter as error:
-            wait = _seconds(error.retry_after)
-            return _again(
-                job, utcnow() + timedelta(seconds=wait), attempts=job.attempts, error=error
-            )
-        except TelegramUnreachable:  # not tried: Telegram is away and another row tries
-            self.health.telegram.retry("messages")
-            return _again(job, None, attempts=job.attempts, reason="not reachable")
-        except NetworkError as error:  # 5xx, timeouts, lost connections: try again later
-            return self._later(job, attempts, error)
-        except TelegramError as error:  # a 401/404 or a page that is not JSON: a proxy's
-            return self._later(job, attempts, error)  # fault, most likely; it may pass
-        return Outcome(
-            job.delivery_id,
-            DeliveryStatus.sent,
-            attempts,
-            message_id=sent.message_id,
-            sent_at=utcnow(),
-        )
-
-    def _later(self, job: Claimed, attempts: int, error: Exception) -> Outcome:
-        """Pending again with capped backoff, unless the row has waited too long already (the
-        poll closing ends it too: it is skipped when claimed)."""
-        now = utcnow()
-        reason = describe(error)
-        if job.queued_at is not None and now - job.queued_at > self.give_up_after:
-            return Outcome(
-                job.delivery_id, DeliveryStatus.failed, attempts, error=f"gave up: {reason}"[:64]
-            )
-        wait = min(2.0 ** (attempts - 1), RETRY_CAP)
-        return _again(job, now + timedelta(seconds=wait), attempts=attempts, reason=reason)
+        return await compose(session, job, view, self._pseudonym(job))
 
 
-def _again(
-    job: Claimed,
-    when: datetime | None,
-    *,
-    attempts: int,
-    error: Exception | None = None,
-    reason: str | None = None,
-) -> Outcome:
-    return Outcome(
-        job.delivery_id,
-        DeliveryStatus.pending,
-        attempts,
-        error=reason or (_short(error) if error else None),
-        not_before=when,
-    )
+async def compose(
+    session: Any, job: Claimed, view: PollView | None, pseudonym: str
+) -> Message | None:
+    """What one row sends: the follow-up, or the person's next question (a reminder says
+    when the poll closes first); None when there is nothing left to ask."""
+    t = texts_for(job.language)
+    if job.kind is RoundKind.followup:
+        followup = await session.get(FollowUp, job.followup_id)
+        return Screen(t("followup.message", title=view.poll.title, text=followup.text))
+    question = await next_question(session, t, view=view, pseudonym=pseudonym, address=job.address)
+    return _reminded(t, job, view, question)
 
 
-def _reason(error: BadRequest) -> str:
-    """Telegram's own words (no message text is in them), without the "Bad Request: "."""
-    return error.message.removeprefix("Bad Request: ")[:64]
+class Outboxes:
+    """The outbox of every channel this process sends on; features kick them all."""
+
+    def __init__(self, *boxes: Outbox) -> None:
+        self.boxes = {box.channel: box for box in boxes}
+
+    def __getitem__(self, channel: str) -> Outbox:
+        return self.boxes[channel]
+
+    def kick(self) -> None:
+        for box in self.boxes.values():
+            box.kick()
+
+    async def drain(self) -> int:
+        """Send what is due on every channel at once; how many rows were handled."""
+        return sum(await asyncio.gather(*(box.drain() for box in self.boxes.values())))
+
+    async def start(self, *, only_process: bool) -> None:
+        for box in self.boxes.values():
+            await box.start(only_process=only_process)
+
+    async def stop(self, *, grace: float = 30.0) -> None:
+        await asyncio.gather(*(box.stop(grace=grace) for box in self.boxes.values()))
 
 
 def _reminded(t: Texts, job: Claimed, view: PollView, question: Message | None) -> Message | None:
     """A reminder starts with the closing moment; other rounds send the question as it is."""
     if job.kind is RoundKind.reminder and question is not None:
-        text, markup = question
-        return f"{t('reminder.intro', closes=closes_on(view))}\n\n{text}", markup
+        intro = t("reminder.intro", closes=closes_on(view))
+        return replace(question, text=f"{intro}\n\n{question.text}")
     return question
-
-
-def _short(error: Exception) -> str:
-    return type(error).__name__[:64]
-
-
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -15,7 +15,7 @@ from bot.chat import menus
 from bot.chat.context import SERVICES, Ctx, Services
 from bot.config import Settings
 from bot.delivery.health import Health, quiet_server_pages
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import Outbox, Outboxes
 from bot.delivery.rate import SendLimiter
 from bot.polls.sent import SentPolls
 from bot.run.persistence import DatabasePersistence
@@ -101,7 +101,7 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
     app.bot_data[SERVICES] = Services(
         settings=settings,
         db=db,
-        outbox=outbox,
+        outbox=Outboxes(outbox),
         leadership=Leadership(db),
         health=health,
         sent=SentPolls(db),

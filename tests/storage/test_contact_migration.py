@@ -49,7 +49,7 @@ async def test_telegram_ids_become_addresses(empty_db_url: str) -> None:
         async with db.engine.begin() as connection:
             for statement in ROWS.split(";"):
                 await connection.execute(text(statement), computed if ":big" in statement else {})
-        assert await db.upgrade() == ("0006", "0007")
+        assert (await db.upgrade())[0] == "0006"
 
         async with db.engine.connect() as connection:
 

@@ -1,0 +1,130 @@
+"""Couriers: how the outbox hands one composed message to a channel.
+
+The outbox (`bot.delivery.outbox`) claims, composes and records; a courier only sends one
+row's screen and says what happened (an `Outcome`). One outbox runs per channel, each with its
+own courier, its own rate and its own pacing per person, so a slow channel never holds back a
+fast one. Telegram's courier is here; WhatsApp's is `bot.whatsapp.courier`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.chat.keyboards import markup
+from bot.chat.screens import Screen
+from bot.delivery.health import Health, describe
+from bot.delivery.rate import BULK, TelegramUnreachable
+from storage.models import TELEGRAM, DeliveryStatus, utcnow
+from storage.outbox import Claimed, Outcome
+from storage.polls import PollView
+
+RETRY_CAP = 5.0
+"""Seconds at most between two tries of a row that failed in a way that may pass."""
+
+
+class Courier(Protocol):
+    """Sends one claimed row of its channel."""
+
+    channel: str
+
+    async def prepare(self, session: Any, jobs: list[Claimed]) -> None:
+        """Before a batch is composed (in its transaction): read what sending it needs."""
+
+    async def send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
+        """Send `screen` to the row's person; never raises."""
+
+
+class TelegramCourier:
+    """Telegram: `sendMessage` through the bot's limiter (bulk lane), outcomes by error."""
+
+    channel = TELEGRAM
+
+    def __init__(self, *, bot: Bot, health: Health, paid: bool, give_up_after: timedelta) -> None:
+        self.bot = bot
+        self.health = health
+        self.paid = paid
+        self.give_up_after = give_up_after
+
+    async def prepare(self, session: Any, jobs: list[Claimed]) -> None:
+        return None
+
+    async def send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
+        attempts = job.attempts + 1
+        try:
+            sent = await self.bot.send_message(
+                int(job.address.id),  # a Telegram user id
+                screen.text,
+                reply_markup=markup(screen),
+                api_kwargs={"allow_paid_broadcast": True} if self.paid else None,
+                rate_limit_args=BULK,
+            )
+        except Forbidden:
+            return Outcome(job.delivery_id, DeliveryStatus.blocked, attempts, error="blocked")
+        except BadRequest as error:  # a final answer: "chat not found" and the like
+            return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error=_reason(error))
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            return again(
+                job, utcnow() + timedelta(seconds=wait), attempts=job.attempts, error=error
+            )
+        except TelegramUnreachable:  # not tried: Telegram is away and another row tries
+            self.health.telegram.retry("messages")
+            return again(job, None, attempts=job.attempts, reason="not reachable")
+        except NetworkError as error:  # 5xx, timeouts, lost connections: try again later
+            return later(job, attempts, describe(error), self.give_up_after)
+        except TelegramError as error:  # a 401/404 or a page that is not JSON: a proxy's
+            return later(job, attempts, describe(error), self.give_up_after)  # it may pass
+        return Outcome(
+            job.delivery_id,
+            DeliveryStatus.sent,
+            attempts,
+            message_id=sent.message_id,
+            sent_at=utcnow(),
+        )
+
+
+def later(job: Claimed, attempts: int, reason: str, give_up_after: timedelta) -> Outcome:
+    """Pending again with capped backoff, unless the row has waited too long already (the
+    poll closing ends it too: it is skipped when claimed)."""
+    now = utcnow()
+    if job.queued_at is not None and now - job.queued_at > give_up_after:
+        return Outcome(
+            job.delivery_id, DeliveryStatus.failed, attempts, error=f"gave up: {reason}"[:64]
+        )
+    wait = min(2.0 ** (attempts - 1), RETRY_CAP)
+    return again(job, now + timedelta(seconds=wait), attempts=attempts, reason=reason)
+
+
+def again(
+    job: Claimed,
+    when: datetime | None,
+    *,
+    attempts: int,
+    error: Exception | None = None,
+    reason: str | None = None,
+) -> Outcome:
+    """The row stays pending, to be tried at `when` (None: as soon as it is claimed)."""
+    return Outcome(
+        job.delivery_id,
+        DeliveryStatus.pending,
+        attempts,
+        error=reason or (short(error) if error else None),
+        not_before=when,
+    )
+
+
+def short(error: Exception) -> str:
+    return type(error).__name__[:64]
+
+
+def _reason(error: BadRequest) -> str:
+    """Telegram's own words (no message text is in them), without the "Bad Request: "."""
+    return error.message.removeprefix("Bad Request: ")[:64]
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
