@@ -1,14 +1,18 @@
 """/invite: staff make an invite link in a few taps (council, role, tags, expiry, uses).
 
-The answers so far live in a database draft, so a restart in the middle loses nothing.
+The answers so far live in a database draft, so a restart in the middle loses nothing. A family
+invite also gets a WhatsApp link (when that channel is on) and can become a printable poster.
+The code never reaches the database (only its hash does): for the poster it waits an hour in
+this process's memory (`bot.invites.kept`), for the one who made the invite only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.chat import formatting
@@ -16,11 +20,14 @@ from bot.chat.buttons import INVITE
 from bot.chat.commands import names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
-from bot.texts import Html
-from handlers.ui import allowed, on_text, replace, reply, stale_button
+from bot.invites.kept import KeptCodes
+from bot.invites.links import telegram_link, whatsapp_link
+from bot.invites.poster import make_poster
+from bot.texts import LANGUAGES, Html, texts_for
+from handlers.ui import acknowledge, allowed, on_text, quietly, replace, reply, stale_button
 from storage import audit, councils, drafts, invites
 from storage.invites import end_of_day
-from storage.models import Council, Draft, Role, utcnow
+from storage.models import Council, Draft, Invite, Role, utcnow
 
 KIND = "invite"
 TAG = re.compile(r"^[\w-]{1,30}:[\w-]{1,30}$")
@@ -31,7 +38,10 @@ MAX_KIND_BYTES = 48
 with accents or in Arabic)."""
 MAX_TAGS_TEXT = 400
 EXPIRY_DAYS = (1, 7, 30)
-USES = (1, 10, 100)
+USES: dict[str, int | None] = {"1": 1, "10": 10, "100": 100, "1000": 1000, "none": None}
+"""Button value → Invite.max_uses; None is no limit until the link expires (for a poster)."""
+KEPT = "invite_codes"
+"""bot_data: the `KeptCodes` of family invites that may still become a poster."""
 
 
 async def invite(update: Update, ctx: Ctx) -> None:
@@ -53,8 +63,12 @@ async def invite(update: Update, ctx: Ctx) -> None:
 
 
 async def step_tapped(update: Update, ctx: Ctx) -> None:
-    """A tap on one of the invite buttons; only the button of the current step counts."""
+    """A tap on one of the invite buttons; only the button of the current step counts (the
+    poster's button comes after the draft is gone)."""
     parts = INVITE.parse(update.callback_query.data)
+    if parts is not None and parts[0] == "p":
+        await poster_tapped(update, ctx, parts[1])
+        return
     draft = await _draft(ctx)
     if parts is None or draft is None or parts[0] not in STEPS:
         await stale_button(update, ctx)
@@ -117,13 +131,18 @@ async def expiry_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> N
         return
     async with ctx.db.begin() as session:
         await _advance(session, draft, "uses", days=int(value))
-    buttons = [(_uses_label(ctx, uses), INVITE.data("u", uses)) for uses in USES]
-    await replace(update, ctx.t("invite.ask_uses"), _with_cancel(ctx, buttons, per_row=3))
+    few = [(_uses_label(ctx, USES[key]), INVITE.data("u", key)) for key in ("1", "10", "100")]
+    many = [
+        (_uses_label(ctx, 1000), INVITE.data("u", "1000")),
+        (ctx.t("poster.uses_no_limit"), INVITE.data("u", "none")),
+        (ctx.t("invite.cancel"), INVITE.data("x", "-")),
+    ]
+    await replace(update, ctx.t("invite.ask_uses"), keyboard(few, per_row=3, footer=many))
 
 
 async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
-    """Last step: make the invite and show the link to share."""
-    if value not in {str(uses) for uses in USES}:
+    """Last step: make the invite and show the links to share (and a poster, for families)."""
+    if value not in USES:
         await stale_button(update, ctx)
         return
     async with ctx.db.begin() as session:
@@ -134,7 +153,7 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
             role=Role(draft.data["role"]),
             tags=draft.data["tags"],
             expires_at=end_of_day(utcnow(), days=draft.data["days"], timezone=council.timezone),
-            max_uses=int(value),
+            max_uses=USES[value],
             created_by=ctx.profile.person.id if ctx.profile.person else None,
         )
         await drafts.drop_drafts(session, address=draft.contact, kind=KIND)
@@ -145,7 +164,39 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
             actor_id=made.created_by,
             detail=f"invite {made.id} role={made.role.value} uses={value}",
         )
-    await replace(update, _summary(ctx, council, made, code, int(value)))
+    poster = None
+    if made.role is Role.family:
+        _kept(ctx).keep(made.id, code=code, owner=ctx.profile.address)
+        poster = keyboard([(ctx.t("poster.button"), INVITE.data("p", made.id))])
+    await replace(update, _summary(ctx, council, made, code), poster)
+
+
+async def poster_tapped(update: Update, ctx: Ctx, value: str) -> None:
+    """Draw the poster of a family invite this staff member made within the hour, send it as
+    PNG and PDF, then forget the code."""
+    async with ctx.db.read() as session:
+        made = await session.get(Invite, int(value)) if value.isdigit() else None
+        mine = made is not None and await _made_here_by(session, ctx, made)
+        council = await councils.get_council(session, council_id=made.council_id) if mine else None
+    if made is None or council is None:
+        await stale_button(update, ctx)
+        return
+    code = _kept(ctx).code(made.id, owner=ctx.profile.address)
+    if code is None or made.revoked:
+        await _too_late(update, ctx)
+        return
+    await acknowledge(update.callback_query)
+    await update.effective_chat.send_action("upload_document")
+    png, pdf = await _poster(ctx, council, made, code)
+    name = ctx.t.label("poster.filename", council=council.slug)
+    expires = formatting.day(made.expires_at, council.timezone)
+    chat = update.effective_chat
+    await chat.send_document(InputFile(png, f"{name}.png"), caption=ctx.t("poster.caption_png"))
+    await chat.send_document(
+        InputFile(pdf, f"{name}.pdf"), caption=ctx.t("poster.caption_pdf", expires=expires)
+    )
+    _kept(ctx).forget(made.id)
+    await quietly(update.callback_query.edit_message_reply_markup(None))
 
 
 async def cancelled(update: Update, ctx: Ctx, draft: Draft, value: str) -> None:
@@ -202,25 +253,82 @@ def _with_cancel(ctx: Ctx, buttons: list[tuple[str, str]], *, per_row: int = 1) 
     return keyboard(buttons, per_row=per_row, footer=[cancel])
 
 
-def _uses_label(ctx: Ctx, uses: int) -> str:
+def _uses_label(ctx: Ctx, uses: int | None) -> str:
+    if uses is None:
+        return ctx.t("poster.uses_everyone")
+    if uses == 1000:
+        return ctx.t("poster.uses_thousand")
     return ctx.t("invite.uses_one") if uses == 1 else ctx.t("invite.uses_many", count=uses)
 
 
-def _summary(ctx: Ctx, council: Council, made: Any, code: str, uses: int) -> str:
+def _summary(ctx: Ctx, council: Council, made: Invite, code: str) -> str:
     expires = formatting.day(made.expires_at, council.timezone)
     tags = ctx.t("invite.created_tags", tags=", ".join(made.tags)) if made.tags else ""
+    telegram, whatsapp = telegram_link(ctx.bot.username, code), _whatsapp(ctx, council, made, code)
+    both = whatsapp and Html(ctx.t("poster.links", telegram=telegram, whatsapp=whatsapp))
     return ctx.t(
         "invite.created",
         role=ctx.t(f"invite.for_{made.role.value}"),
         council=council.name,
         tags=Html(tags),
         expires=expires,
-        uses=_uses_label(ctx, uses),
-        link=f"https://t.me/{ctx.bot.username}?start={code}",
+        uses=_uses_label(ctx, made.max_uses),
+        links=both or telegram,
     )
 
 
+def _kept(ctx: Ctx) -> KeptCodes:
+    kept: KeptCodes = ctx.bot_data[KEPT]
+    return kept
+
+
+async def _made_here_by(session: Any, ctx: Ctx, made: Invite) -> bool:
+    """Whether the tapping staff member made this family invite, for a council they may still
+    invite for."""
+    allowed_here = ctx.profile.councils_with(Role.staff, await councils.all_councils(session))
+    person = ctx.profile.person.id if ctx.profile.person else None
+    return (
+        made.role is Role.family
+        and made.created_by == person
+        and made.council_id in {council.id for council in allowed_here}
+    )
+
+
+async def _poster(ctx: Ctx, council: Council, made: Invite, code: str) -> tuple[bytes, bytes]:
+    """The poster as PNG and PDF, drawn in a thread: a sentence in each of the council's
+    languages, and a QR code for each channel a family can join on."""
+    return await asyncio.to_thread(
+        make_poster,
+        council=council.name,
+        sentences=[texts_for(language)("poster.sentence") for language in _languages(ctx, council)],
+        telegram=telegram_link(ctx.bot.username, code),
+        whatsapp=_whatsapp(ctx, council, made, code),
+    )
+
+
+async def _too_late(update: Update, ctx: Ctx) -> None:
+    await acknowledge(update.callback_query, ctx.t("poster.too_late"), alert=True)
+
+
+def _whatsapp(ctx: Ctx, council: Council, made: Invite, code: str) -> str | None:
+    """The wa.me link of a family invite, in the council's first language; None while the
+    WhatsApp channel is off."""
+    settings = ctx.settings.whatsapp
+    if made.role is not Role.family or not (settings.on and settings.business_number):
+        return None
+    return whatsapp_link(settings.business_number, code, _languages(ctx, council)[0])
+
+
+def _languages(ctx: Ctx, council: Council) -> list[str]:
+    """The council's languages, first one first: from the settings, else from its row."""
+    configured = next((c.languages for c in ctx.settings.councils if c.slug == council.slug), ())
+    named = configured or tuple(council.languages.split(","))
+    found = [code for code in dict.fromkeys(name.strip() for name in named) if code in LANGUAGES]
+    return found or [ctx.settings.default_language]
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.bot_data[KEPT] = KeptCodes()
     app.add_handler(CommandHandler(names("invite"), invite))
     app.add_handler(CallbackQueryHandler(step_tapped, pattern=INVITE.pattern))
     on_text(app, KIND, "tags", tags_typed)

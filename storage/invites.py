@@ -34,7 +34,7 @@ async def create_invite(
     role: Role,
     tags: list[str],
     expires_at: datetime,
-    max_uses: int,
+    max_uses: int | None,
     created_by: int | None,
 ) -> tuple[Invite, str]:
     """A new invite and its code (the code itself is shown once and never stored)."""

@@ -104,9 +104,15 @@ SIGNUP = Button("su", "joining: step, language, invite code", steps=_steps("l n 
 LANGUAGE = Button("lang", "choose a language: its code")
 FORGET = Button("fg", "forget me: yes or no")
 """The one button whose forgery does harm only to the one who forges it: it erases them."""
+STARTING = Button(
+    "ws",
+    "a round's invitation outside a chat window: start or later, delivery",
+    steps=_steps("s n"),
+)
+"""WhatsApp: the quick replies of a round's template ("Start" / "Not now")."""
 
 # Council and staff.
-INVITE = Button("inv", "making an invite: step, value", steps=_steps("c r t e u x"))
+INVITE = Button("inv", "making an invite, its poster: step, value", steps=_steps("c r t e u p x"))
 NEWPOLL = Button("np", "writing a poll: step, value", steps=_steps("c t k a an o cl ch p e x"))
 POLLS = Button(
     "pl", "a poll: view, close, follow-up, send, cancel; poll", steps=_steps("v c f s x")

@@ -480,7 +480,7 @@ async def compose(
 ) -> Message | None:
     """What one row sends: the follow-up, or the person's next question (a reminder says
     when the poll closes first); None when there is nothing left to ask."""
-    t = texts_for(job.language)
+    t = texts_for(job.language, job.address.channel)
     if job.kind is RoundKind.followup:
         followup = await session.get(FollowUp, job.followup_id)
         return Screen(t("followup.message", title=view.poll.title, text=followup.text))

@@ -116,7 +116,7 @@ async def language_chosen(
         return Reply(toast=t("common.stale_button"))
     async with core.db.begin() as session:
         await people.set_language(session, person=family.person, language=parts[0])
-    done = Screen(texts_for(parts[0])("account.language_set"))
+    done = Screen(t.switched(parts[0])("account.language_set"))
     return Reply(shown=done, menu=(role, parts[0]))
 
 

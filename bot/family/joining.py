@@ -85,7 +85,7 @@ async def step(core: Core, t: Texts, joiner: Joiner, data: str | None) -> Reply:
     if parts is None or parts[1] not in LANGUAGES:
         return Reply(toast=t("common.stale_button"))
     chosen, language, code = parts
-    t = texts_for(language)
+    t = t.switched(language)
     if joiner.person is not None and chosen not in KNOWN_PERSON_STEPS:
         return _shown(t("start.welcome_back", councils=_council_names(joiner)))
     invite = await _checked_invite(core, t, joiner, code)

@@ -12,6 +12,9 @@ from typing import Any
 
 LANGUAGES = ("nl", "en")
 FOLDER = Path(__file__).parent
+BASE_CHANNEL = "telegram"
+"""The channel the plain texts are written for; another channel's differences are in
+`on_<channel>.<key>` entries (e.g. `on_whatsapp.signup.done` says "type help", not "/help")."""
 
 
 class Html(str):
@@ -21,8 +24,11 @@ class Html(str):
 class Texts:
     """Texts of one language: `t("signup.done", council=name)`; placeholders are escaped."""
 
-    def __init__(self, language: str, entries: Mapping[str, str]) -> None:
+    def __init__(
+        self, language: str, entries: Mapping[str, str], channel: str = BASE_CHANNEL
+    ) -> None:
         self.language = language
+        self.channel = channel
         self._entries = entries
 
     def __call__(self, key: str, /, **values: Any) -> str:
@@ -35,6 +41,10 @@ class Texts:
         """A button's text: Telegram shows it as it is (no HTML), so nothing is escaped."""
         return self._entries[key].format(**values)
 
+    def switched(self, language: str) -> Texts:
+        """The texts of another language, for the same channel."""
+        return texts_for(language, self.channel)
+
     def keys(self) -> set[str]:
         return set(self._entries)
 
@@ -43,9 +53,22 @@ class Texts:
 
 
 @cache
-def texts_for(language: str) -> Texts:
-    """The texts of `language`, falling back to Dutch for anything unknown."""
+def texts_for(language: str, channel: str = BASE_CHANNEL) -> Texts:
+    """The texts of `language` on `channel`, falling back to Dutch for anything unknown."""
     language = language if language in LANGUAGES else LANGUAGES[0]
+    entries = _entries(language)
+    if channel != BASE_CHANNEL:
+        prefix = f"on_{channel}."
+        entries = entries | {
+            key.removeprefix(prefix): value
+            for key, value in entries.items()
+            if key.startswith(prefix)
+        }
+    return Texts(language, entries, channel)
+
+
+@cache
+def _entries(language: str) -> dict[str, str]:
     entries: dict[str, str] = {}
     for path in files_of(language):
         with path.open("rb") as handle:
@@ -53,7 +76,7 @@ def texts_for(language: str) -> Texts:
                 if key in entries:
                     raise KeyError(f"text {key!r} is in two files of {language!r}")
                 entries[key] = value
-    return Texts(language, entries)
+    return entries
 
 
 def files_of(language: str) -> list[Path]:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
 from bot.botapi import LocalBotApi
-from bot.config import Settings
+from bot.config import Settings, WhatsAppSettings
 from storage.models import Draft, Invite, Membership, Role
-from tests.builders import ADMIN_ID, make_invite, sign_up
-from tests.e2e.conftest import RunningBot, polling_bot
+from tests.builders import ADMIN_ID, make_invite, make_settings, sign_up
+from tests.e2e.conftest import RunningBot, free_port, polling_bot
 
 LINK = re.compile(r"https://t\.me/achterban_test_bot\?start=([A-Za-z0-9_-]{22,})")
+WHATSAPP = re.compile(r"https://wa\.me/31201234567\?text=\S+%3A%20([A-Za-z0-9_-]{22})(?![\w-])")
+STALE = "Deze knop werkt niet meer. Typ /hulp om te zien wat je kunt doen."
 
 
 async def test_admin_makes_a_family_invite_that_works(api: LocalBotApi, bot: RunningBot) -> None:
@@ -34,11 +39,13 @@ async def test_admin_makes_a_family_invite_that_works(api: LocalBotApi, bot: Run
     text = admin.last.text
     assert "Uitnodiging van Jongerenraad Zuid voor gezinnen en jongeren" in text
     assert "locatie:zuid, zorg:ambulant" in text and "10 mensen" in text
+    assert "wa.me" not in text, "WhatsApp is off"
     code = LINK.search(text).group(1)
     async with bot.db.begin() as session:
         invite = await session.scalar(select(Invite))
-        assert await session.scalar(select(Draft)) is None
+        assert await session.scalar(select(Draft)) is None, "no draft holds the code"
     assert code not in invite.code_hash, "only a hash of the code is stored"
+    assert admin.last.labels == ["Maak een poster"]
     assert (invite.max_uses, invite.tags, invite.role) == (
         10,
         ["locatie:zuid", "zorg:ambulant"],
@@ -139,3 +146,103 @@ async def test_invite_draft_survives_a_restart(api: LocalBotApi, settings: Setti
         await admin.press("Gezinnen en jongeren")
         await admin.press("Geen labels")
         assert admin.last.labels[:3] == ["1 dag", "7 dagen", "30 dagen"]
+
+
+async def test_a_poster_invite_reaches_whatsapp_too(api: LocalBotApi, db_url: str) -> None:
+    whatsapp = WhatsAppSettings(
+        phone_number_id="100200300",
+        token="t",
+        app_secret="s",
+        verify_token="v",
+        business_number="31201234567",
+        listen="127.0.0.1",
+        port=free_port(),
+    )
+    admin = api.user(ADMIN_ID)
+    async with polling_bot(make_settings(api, db_url, whatsapp=whatsapp)) as bot:
+        await admin.command("uitnodigen")
+        await admin.press("Ouderraad West")
+        await admin.press("Gezinnen en jongeren")
+        await admin.press("Geen labels")
+        await admin.press("30 dagen")
+        assert admin.last.labels == [
+            "1 persoon",
+            "10 mensen",
+            "100 mensen",
+            "1.000 mensen",
+            "Geen limiet, tot de link verloopt",
+            "Annuleren",
+        ]
+        await admin.press("1.000 mensen")
+        summary = admin.last
+        assert "voor 1.000 mensen" in summary.text
+        code = LINK.search(summary.text).group(1)
+        assert WHATSAPP.search(summary.text).group(1) == code
+        async with bot.db.read() as session:
+            invite = await session.scalar(select(Invite))
+        assert invite.max_uses == 1000
+
+        await admin.press("Maak een poster")
+
+        png, pdf = (m for m in admin.messages if m.kind == "document")
+        assert (png.filename, pdf.filename) == ("poster-west.png", "poster-west.pdf")
+        assert pdf.file.startswith(b"%PDF")
+        scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.file)))
+        links = {LINK.search(summary.text).group(0), WHATSAPP.search(summary.text).group(0)}
+        assert {found.text for found in scanned} == links
+        assert next(m for m in admin.messages if m.message_id == summary.message_id).labels == []
+        async with bot.db.read() as session:
+            assert await session.scalar(select(Draft)) is None, "the code is forgotten"
+        toast = await admin.press_data(f"inv:p:{invite.id}", summary.message_id)
+        assert toast is not None and "eerste uur" in toast
+
+        await admin.command("uitnodigen")  # council members and staff stay on Telegram
+        for label in ("Ouderraad West", "Raadsleden", "Geen labels", "1 dag", "1 persoon"):
+            await admin.press(label)
+        assert LINK.search(admin.last.text) and "wa.me" not in admin.last.text
+        assert admin.last.labels == []
+
+
+async def test_only_the_maker_gets_the_poster_of_an_invite(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    same_council, other_council = api.user(36), api.user(37)
+    await sign_up(same_council, await make_invite(bot.db, council="zuid", role=Role.staff))
+    await sign_up(other_council, await make_invite(bot.db, council="noord", role=Role.staff))
+    admin = api.user(ADMIN_ID)
+    await admin.command("uitnodigen")
+    for label in ("Jongerenraad Zuid", "Gezinnen en jongeren", "Geen labels", "1 dag"):
+        await admin.press(label)
+    await admin.press("1 persoon")
+    code = LINK.search(admin.last.text).group(1)
+    async with bot.db.read() as session:
+        invite = await session.scalar(select(Invite).where(Invite.role == Role.family))
+        assert await session.scalar(select(Draft)) is None, "no draft holds the code"
+
+    for staff in (same_council, other_council):
+        assert await staff.press_data(f"inv:p:{invite.id}") == STALE
+        assert [m for m in staff.messages if m.kind == "document"] == []
+    assert await admin.press_data("inv:p:x") == STALE
+
+    await admin.press("Maak een poster")
+    png, pdf = (m for m in admin.messages if m.kind == "document")
+    assert pdf.file.startswith(b"%PDF")
+    scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.file)))
+    assert [found.text for found in scanned] == [f"https://t.me/achterban_test_bot?start={code}"]
+    async with bot.db.read() as session:
+        assert await session.scalar(select(Draft)) is None
+
+
+async def test_after_a_restart_the_poster_is_too_late(api: LocalBotApi, settings: Settings) -> None:
+    admin = api.user(ADMIN_ID)
+    async with polling_bot(settings):
+        await admin.command("uitnodigen")
+        for label in ("Ouderraad West", "Gezinnen en jongeren", "Geen labels", "7 dagen"):
+            await admin.press(label)
+        await admin.press("10 mensen")
+    async with polling_bot(settings) as bot:
+        toast = await admin.press("Maak een poster")
+        assert toast is not None and "eerste uur" in toast
+        assert [m for m in admin.messages if m.kind == "document"] == []
+        async with bot.db.read() as session:
+            assert await session.scalar(select(Draft)) is None
