@@ -47,6 +47,8 @@ class Claimed:
     queued_at: datetime | None = None
     """When its round was made: a row that could not get through for too long is given up."""
     council: str = ""
+    council_language: str = "nl"
+    """The council's first language: a template missing in the person's goes in this one."""
     window_at: datetime | None = None
     """WhatsApp: when the person last wrote to us (a free-form message only within 24 h)."""
     template: bool = False
@@ -123,6 +125,7 @@ async def claim(
             and (sending.kind is RoundKind.followup or poll_status is PollStatus.open),
             queued_at=sending.created_at,
             council=council.name,
+            council_language=council.languages.split(",")[0],
             window_at=person.window_at,
             template=delivery.template,
         )

@@ -18,6 +18,7 @@ from bot.delivery.health import Health, quiet_server_pages
 from bot.delivery.outbox import Outbox, Outboxes
 from bot.delivery.rate import SendLimiter
 from bot.polls.sent import SentPolls
+from bot.run import whatsapp
 from bot.run.persistence import DatabasePersistence
 from bot.scheduling import jobs as scheduler
 from bot.scheduling.leader import Leadership
@@ -98,13 +99,21 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
         paid=settings.telegram.allow_paid_broadcast,
         give_up_after=settings.telegram.give_up_after,
     )
+    sent = SentPolls(db)
+    boxes = Outboxes(outbox)
+    if settings.whatsapp.on:
+        parts = whatsapp.build(
+            bot=app.bot, settings=settings, db=db, health=health, sent=sent, telegram=outbox
+        )
+        app.bot_data[whatsapp.KEY] = parts
+        boxes = Outboxes(outbox, parts.outbox)
     app.bot_data[SERVICES] = Services(
         settings=settings,
         db=db,
-        outbox=Outboxes(outbox),
+        outbox=boxes,
         leadership=Leadership(db),
         health=health,
-        sent=SentPolls(db),
+        sent=sent,
     )
     for feature in FEATURES:
         feature.register(app)

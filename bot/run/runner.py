@@ -16,6 +16,7 @@ from telegram.ext import Application
 from bot.chat.context import SERVICES
 from bot.config import Settings
 from bot.delivery.rate import SendLimiter
+from bot.run import whatsapp
 from bot.run.app import build_app, prepare
 from bot.run.polling import poll_until
 from bot.run.webhook import webhook_server
@@ -26,8 +27,9 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[App]:
-    """The application, initialised, prepared and started; stopped and closed afterwards."""
+async def running(settings: Settings, *, updates: bool = True) -> AsyncIterator[App]:
+    """The application, initialised, prepared and started; stopped and closed afterwards.
+    With `updates` (not a worker) the WhatsApp webhook is served too, when that channel is on."""
     db = Database(settings.database_url)
     try:
         await db.upgrade()
@@ -41,10 +43,17 @@ async def running(settings: Settings) -> AsyncIterator[App]:
                 app.bot.rate_limiter.be_patient()  # start-up failed fast; now replies wait
             if alone:  # a second process on one SQLite file must not send too
                 await services.outbox.start(only_process=db.is_sqlite)
+            parts = app.bot_data.get(whatsapp.KEY)
             try:
+                if parts is not None and updates:
+                    await whatsapp.start_webhook(parts)
                 yield app
             finally:
+                if parts is not None:
+                    await whatsapp.stop_webhook(parts)
                 await services.outbox.stop()
+                if parts is not None:
+                    await parts.channel.close()
                 await app.stop()
                 await services.leadership.release()
     finally:
@@ -59,7 +68,7 @@ async def serve(
     A worker only sends the outbox and runs scheduled jobs (when it leads); it takes no
     updates, so several workers can share one PostgreSQL database beside one poller."""
     stop = stop or _stop_on_signals()
-    async with running(settings) as app:
+    async with running(settings, updates=not worker) as app:
         mode = "worker" if worker else settings.telegram.mode
         log.info("achterban is running as @%s (%s mode)", app.bot.username, mode)
         if worker:

@@ -13,9 +13,10 @@ from telegram.ext import Application
 
 from bot.botapi import LocalBotApi
 from bot.chat.context import SERVICES
-from bot.config import Settings, WebhookSettings
+from bot.config import Settings, WebhookSettings, WhatsAppSettings
 from bot.run.polling import poll_until
 from bot.run.runner import running, serve
+from bot.wasim import LocalWhatsApp
 from storage.db import Database
 from tests.builders import make_settings
 
@@ -93,4 +94,38 @@ def settings(api: LocalBotApi, db_url: str) -> Settings:
 @pytest.fixture
 async def bot(settings: Settings) -> AsyncIterator[RunningBot]:
     async with polling_bot(settings) as running_bot:
+        yield running_bot
+
+
+VERIFY_TOKEN = "a-verify-token-for-tests"
+
+
+def with_whatsapp(settings: Settings, wa: LocalWhatsApp, **changes: object) -> Settings:
+    """`settings` with the WhatsApp channel on, pointed at the local Cloud API, its webhook
+    on a free port (and the local API told where that is)."""
+    port = free_port()
+    wa.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
+    channel = WhatsAppSettings(
+        phone_number_id=wa.phone_number_id,
+        token=wa.token,
+        app_secret=wa.app_secret,
+        verify_token=VERIFY_TOKEN,
+        business_number=wa.business_number,
+        base_url=wa.base_url,
+        listen="127.0.0.1",
+        port=port,
+    )
+    return replace(settings, whatsapp=replace(channel, **changes))
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[LocalWhatsApp]:
+    async with LocalWhatsApp() as server:
+        yield server
+
+
+@pytest.fixture
+async def wabot(settings: Settings, wa: LocalWhatsApp) -> AsyncIterator[RunningBot]:
+    """The bot with both channels: Telegram (polling) and WhatsApp (its webhook)."""
+    async with polling_bot(with_whatsapp(settings, wa)) as running_bot:
         yield running_bot

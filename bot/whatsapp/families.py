@@ -1,0 +1,221 @@
+"""Families on WhatsApp: one incoming message in, the family core's reply out.
+
+The same core as on Telegram (`bot.family`): joining, answering and the account. What
+differs is only how input arrives: taps on reply buttons, list rows and a template's quick
+replies carry the same button data as Telegram's inline buttons; instead of commands the
+family types words (`bot.whatsapp.words`), in any language we speak; a typed number picks
+from a numbered list. A STOP-word always works, even in the middle of a poll.
+
+Unknown numbers: a message with an invite code (anywhere in the text) starts joining; any
+other gets one friendly line, and nothing about them is stored.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.chat.buttons import ANSWERING, FORGET, LANGUAGE, SIGNUP, STARTING, parse
+from bot.chat.screens import Reply, Screen
+from bot.chat.throttle import Throttle
+from bot.config import Settings
+from bot.delivery.outbox import compose
+from bot.family import account, answering, joining
+from bot.family.core import Core, Family
+from bot.invites.links import find_code
+from bot.polls.asking import OPEN_ANSWER
+from bot.polls.questions import closes_on
+from bot.texts import Texts, texts_for
+from bot.whatsapp.channel import NUMBERS, WhatsApp
+from bot.whatsapp.inbound import Incoming
+from bot.whatsapp.words import action_of
+from storage import drafts, polls, whatsapp
+from storage.models import WHATSAPP, Address, PollStatus, RoundKind, utcnow
+from storage.outbox import Claimed
+from storage.people import Profile, load_profile
+
+FLOOD_LIMIT = 40
+FLOOD_WINDOW = 60.0
+
+
+class Families:
+    """Handles what families send on WhatsApp."""
+
+    def __init__(self, core: Core, settings: Settings, channel: WhatsApp) -> None:
+        self.core = core
+        self.settings = settings
+        self.channel = channel
+        self.guesses = Throttle(limit=5, window=15 * 60)
+        self.flood = Throttle(limit=FLOOD_LIMIT, window=FLOOD_WINDOW)
+        self.notices = Throttle(limit=1, window=FLOOD_WINDOW)
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Answer one message (in its person's lane), then mark it read."""
+        if incoming.kind == "number_changed":
+            await self._moved(incoming)
+            await self.channel.mark_read(incoming.message_id)
+            return
+        address = incoming.address
+        now = time.monotonic()
+        if not self.flood.admit(address, now=now):
+            if self.notices.admit(address, now=now):
+                t = texts_for(self.settings.default_language, WHATSAPP)
+                await self.channel.show(t, address, Reply(then=[Screen(t("common.too_many"))]))
+            return
+        profile = await self._profile(incoming)
+        person = profile.person
+        t = texts_for(person.language if person else self.settings.default_language, WHATSAPP)
+        reply = await self._reply(incoming, profile, t)
+        await self.channel.show(t, address, reply)
+        await self.channel.mark_read(incoming.message_id)
+
+    async def _profile(self, incoming: Incoming) -> Profile:
+        """Who wrote (moved to their BSUID if they were known by number); a known person's
+        24-hour window opens now."""
+        address = incoming.address
+        async with self.core.db.begin() as session:
+            for old in incoming.others:
+                await whatsapp.move(session, old=old, new=address)
+            profile = await load_profile(session, address=address, is_admin=False)
+            if profile.person is not None:
+                await whatsapp.opened_window(session, address=address, at=utcnow())
+        return profile
+
+    async def _moved(self, incoming: Incoming) -> None:
+        """`user_changed_number` / `user_changed_user_id`: the person moves with them (one
+        known by their BSUID keeps it when only the number changes)."""
+        moves = [
+            (incoming.wa_id, incoming.new_wa_id),
+            (incoming.user_id, incoming.new_user_id),
+        ]
+        async with self.core.db.begin() as session:
+            for old, new in moves:
+                if old and new:
+                    await whatsapp.move(
+                        session, old=Address.whatsapp(old), new=Address.whatsapp(new)
+                    )
+
+    async def _reply(self, incoming: Incoming, profile: Profile, t: Texts) -> Reply:
+        family = self._family(profile, t)
+        if incoming.kind == "reply":
+            return await self._tapped(incoming.reply_id, profile, family, t)
+        if incoming.kind == "audio":
+            return _said(t("whatsapp.voice"))
+        if incoming.kind != "text":
+            return _said(t("whatsapp.unsupported"))
+        text = incoming.text
+        action = action_of(text)
+        if action is not None:
+            return await self._word(action, profile, family, t)
+        code = find_code(text)
+        joiner = joining.Joiner(incoming.address, profile, self.guesses)
+        if code is not None:
+            return await joining.with_code(self.core, t, joiner, code)
+        if family is None:
+            return _said(t("whatsapp.unknown"))
+        async with self.core.db.read() as session:
+            numbers = await drafts.get_draft(session, address=family.address, kind=NUMBERS[0])
+            typing = await drafts.get_draft(session, address=family.address, kind=OPEN_ANSWER[0])
+        if typing is not None and typing.step == OPEN_ANSWER[1]:
+            question_id = typing.data.get("question_id")
+            return await answering.typed(self.core, family, question_id, text)
+        chosen = numbers.data.get(text.strip().lstrip("#")) if numbers else None
+        if chosen is not None:
+            return await self._tapped(chosen, profile, family, t)
+        return _said(t("whatsapp.not_understood"))
+
+    async def _tapped(
+        self, data: str | None, profile: Profile, family: Family | None, t: Texts
+    ) -> Reply:
+        """A reply button, list row or quick reply: the same data as a Telegram button."""
+        parsed = parse(data)
+        button = parsed[0] if parsed else None
+        joiner = joining.Joiner(profile.address, profile, self.guesses)
+        if button is SIGNUP:
+            return await joining.step(self.core, t, joiner, data)
+        if family is None:
+            return _said(t("whatsapp.unknown"))
+        if button in ANSWERING:
+            return await answering.tap(self.core, family, data)
+        if button is LANGUAGE:
+            return await account.language_chosen(self.core, t, family, data, profile.role)
+        if button is FORGET:
+            return await account.forget_answered(self.core, t, family, data)
+        if button is STARTING and parsed is not None:
+            return await self._start(family, parsed[1])
+        return Reply(toast=t("common.stale_button"))
+
+    async def _word(self, action: str, profile: Profile, family: Family | None, t: Texts) -> Reply:
+        if action == "help":
+            return _said(t("whatsapp.help"))
+        if action == "privacy":
+            settings = self.settings
+            key = settings.pseudonym_key
+            return await account.privacy(self.core, t, profile, timezone=settings.timezone, key=key)
+        if action == "language":
+            return account.languages(t, family)
+        if action == "forget":
+            return account.forget_asked(t, family)
+        if action == "questions":
+            return await self._open_questions(family, t)
+        return await account.move(self.core, t, family, action)
+
+    async def _start(self, family: Family, parts: list[str]) -> Reply:
+        """A tap on a template's Start (or Not now): the round's message follows now."""
+        step, value = parts
+        t = family.t
+        if step == "n":
+            return _said(t("whatsapp.later"))
+        async with self.core.db.begin() as session:
+            waiting = await whatsapp.started(
+                session, delivery_id=int(value), person_id=family.person.id
+            )
+            if waiting is None:
+                return Reply(toast=t("common.stale_button"))
+            view = await polls.load_poll(session, poll_id=waiting.poll_id)
+            if view is None:
+                return Reply(toast=t("common.stale_button"))
+            if view.poll.status is not PollStatus.open and waiting.kind is not RoundKind.followup:
+                return _said(t("poll.closed"))
+            screen = await compose(
+                session, _job(family, waiting), view, family.pseudonym(view.poll.id)
+            )
+        return Reply(then=[screen or Screen(t("poll.thanks", closes=closes_on(view)))])
+
+    async def _open_questions(self, family: Family | None, t: Texts) -> Reply:
+        """The word "questions": the next question of the newest open poll sent to them."""
+        if family is None:
+            return _said(t("account.not_member"))
+        async with self.core.db.begin() as session:
+            for poll_id in await whatsapp.open_polls_sent_to(session, person_id=family.person.id):
+                view = await polls.load_poll(session, poll_id=poll_id)
+                screen = await compose(
+                    session, _job(family, None, poll_id), view, family.pseudonym(poll_id)
+                )
+                if screen is not None:
+                    return Reply(then=[screen])
+        return _said(t("whatsapp.nothing_open"))
+
+    def _family(self, profile: Profile, t: Texts) -> Family | None:
+        person = profile.person
+        return Family(person, t, self.settings.pseudonym_key) if person else None
+
+
+def _job(family: Family, waiting: whatsapp.Waiting | None, poll_id: int = 0) -> Claimed:
+    """A delivery as the outbox composes it, for a message sent now because they asked."""
+    return Claimed(
+        delivery_id=waiting.delivery_id if waiting else 0,
+        round_id=0,
+        kind=waiting.kind if waiting else RoundKind.questions,
+        poll_id=waiting.poll_id if waiting else poll_id,
+        followup_id=waiting.followup_id if waiting else None,
+        address=family.address,
+        language=family.t.language,
+        attempts=0,
+        timezone="Europe/Amsterdam",
+        quiet=("00:00", "00:00"),
+        reachable=True,
+    )
+
+
+def _said(text: str) -> Reply:
+    return Reply(then=[Screen(text)])
