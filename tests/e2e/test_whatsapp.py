@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.wasim import LocalWhatsApp
-from storage.models import Address, Inbound, Person
+from storage.models import Address, Person
 from tests.builders import make_invite
 from tests.e2e.conftest import RunningBot
 
