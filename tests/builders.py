@@ -137,11 +137,20 @@ async def open_poll_now(
     return poll.id
 
 
-async def populate(db: Database, *, count: int, first_id: int, council: str = "noord") -> list[int]:
-    """`count` signed-up families at once (straight into the tables), for broadcast tests."""
+async def populate(
+    db: Database,
+    *,
+    count: int,
+    first_id: int,
+    council: str = "noord",
+    channel: str = "telegram",
+    window_open: bool = False,
+) -> list[int]:
+    """`count` signed-up families at once (straight into the tables), for broadcast tests;
+    on WhatsApp their ids are their numbers, and `window_open` says they wrote to us today."""
     from sqlalchemy import insert
 
-    from storage.models import TELEGRAM, AgeBand, Membership, MembershipStatus, Person
+    from storage.models import AgeBand, Membership, MembershipStatus, Person
 
     ids = list(range(first_id, first_id + count))
     async with db.begin() as session:
@@ -151,19 +160,22 @@ async def populate(db: Database, *, count: int, first_id: int, council: str = "n
             insert(Person),
             [
                 {
-                    "channel": TELEGRAM,
+                    "channel": channel,
                     "address": str(tid),
                     "language": "nl",
                     "age_band": AgeBand.adult,
                     "guardian_consent": False,
                     "consented_at": now,
+                    "window_at": now if window_open else None,
                 }
                 for tid in ids
             ],
         )
         person_ids = list(
             await session.scalars(
-                select(Person.id).where(Person.address.in_([str(i) for i in ids]))
+                select(Person.id).where(
+                    Person.channel == channel, Person.address.in_([str(i) for i in ids])
+                )
             )
         )
         await session.execute(
