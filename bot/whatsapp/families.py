@@ -65,6 +65,9 @@ class Families:
         person = profile.person
         t = texts_for(person.language if person else self.settings.default_language, WHATSAPP)
         reply = await self._reply(incoming, profile, t)
+        if person is None:  # they may have just joined: their window is open from now
+            async with self.core.db.begin() as session:
+                await whatsapp.opened_window(session, address=address, at=utcnow())
         await self.channel.show(t, address, reply)
         await self.channel.mark_read(incoming.message_id)
 
