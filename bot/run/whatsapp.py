@@ -98,6 +98,7 @@ async def stop_webhook(parts: WhatsAppParts) -> None:
     with suppress(TimeoutError):
         await asyncio.wait_for(parts.lanes.idle(), timeout=5.0)
     await parts.lanes.close()
+    await parts.webhook.close()
 
 
 async def tell_staff(

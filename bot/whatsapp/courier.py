@@ -16,6 +16,8 @@ first language, staff told; 131000, 131053 and no answer at all → tried again 
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,25 +56,42 @@ class WhatsAppCourier:
         self.settings = settings
         self.limit = settings.whatsapp.daily_new_conversations
         self.templates = settings.whatsapp.templates
-        self._started = 0
-        self._frees_at: datetime | None = None
+        self.clock: Callable[[], datetime] = utcnow
+        """Now, for the daily limit (tests move it a day on)."""
+        self._counted = 0
+        """Templates recorded in the last 24 hours (every process), as of the last batch."""
+        self._first: datetime | None = None
+        self._recent: deque[datetime] = deque()
+        """When this process sent (or is sending) templates, the last 24 hours."""
 
     async def prepare(self, session: Any, jobs: list[Claimed]) -> None:
         """How many conversations the business started in the last 24 hours (only needed
         when a row of the batch is outside its window)."""
         if all(_window_open(job) for job in jobs):
             return
-        self._started, first = await whatsapp.new_conversations(session, since=utcnow() - DAY)
-        self._frees_at = first + DAY if first else None
+        self._counted, self._first = await whatsapp.new_conversations(
+            session, since=self.clock() - DAY
+        )
 
     @property
     def waiting_for_limit(self) -> datetime | None:
         """When the daily limit frees a place, while it holds rows back."""
-        return self._frees_at if self._started >= self.limit else None
+        return self._frees_at() if self._used() >= self.limit else None
+
+    def _used(self) -> int:
+        now = self.clock()
+        while self._recent and self._recent[0] <= now - DAY:
+            self._recent.popleft()
+        return max(self._counted, len(self._recent))
+
+    def _frees_at(self) -> datetime:
+        oldest = self._recent[0] if self._recent else None
+        firsts = [moment for moment in (self._first, oldest) if moment is not None]
+        return min(firsts) + DAY if firsts else self.clock() + timedelta(hours=1)
 
     async def send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
         if not self.wa.may_broadcast:
-            return again(job, utcnow() + timedelta(minutes=5), attempts=job.attempts, reason=PAUSED)
+            return _paused(job)
         if _window_open(job):
             outcome = await self._direct(job, screen)
             if outcome is not None:
@@ -87,6 +106,8 @@ class WhatsAppCourier:
         try:
             for outgoing in sent:
                 await self.wa.pace.take(bulk=True, person=job.address)
+                if not self.wa.may_broadcast:
+                    return _paused(job)
                 message_id = await self.wa.api.send(job.address, outgoing.body)
         except GraphError as error:
             return None if error.code == 131047 else await self._refused(job, error)
@@ -101,17 +122,22 @@ class WhatsAppCourier:
         """Outside the window: the approved template, if the daily limit allows one more."""
         if view is None:
             return Outcome(job.delivery_id, DeliveryStatus.skipped, job.attempts)
-        if self._started >= self.limit:
-            when = self._frees_at or utcnow() + timedelta(hours=1)
-            return again(
-                job,
-                max(when, utcnow() + timedelta(minutes=1)),
-                attempts=job.attempts,
-                reason=DAILY_LIMIT,
-            )
+        if self._used() >= self.limit:
+            wait = max(self._frees_at() - self.clock(), timedelta(minutes=1))
+            return again(job, utcnow() + wait, attempts=job.attempts, reason=DAILY_LIMIT)
+        stamp = self.clock()
+        self._recent.append(stamp)  # the place is taken while the send is under way
+        outcome = await self._send_template(job, view)
+        if outcome.status is not DeliveryStatus.sent:
+            self._recent.remove(stamp)
+        return outcome
+
+    async def _send_template(self, job: Claimed, view: PollView) -> Outcome:
         language = job.language
         for _ in range(2):
             await self.wa.pace.take(bulk=True, person=job.address)
+            if not self.wa.may_broadcast:
+                return _paused(job)
             try:
                 message_id = await self.wa.api.send(job.address, self._body(job, view, language))
             except GraphError as error:
@@ -128,7 +154,6 @@ class WhatsAppCourier:
                 return await self._refused(job, error)
             except Unreachable as error:
                 return later(job, job.attempts + 1, f"WhatsApp: {error}"[:64], self._give_up)
-            self._started += 1
             return _sent(job, message_id, template=True)
         return Outcome(
             job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error="template missing"
@@ -194,6 +219,11 @@ class WhatsAppCourier:
     @property
     def _give_up(self) -> timedelta:
         return self.settings.telegram.give_up_after
+
+
+def _paused(job: Claimed) -> Outcome:
+    """Meta stopped us (or the token is refused): the row waits, nothing is lost."""
+    return again(job, utcnow() + timedelta(minutes=5), attempts=job.attempts, reason=PAUSED)
 
 
 def _window_open(job: Claimed) -> bool:

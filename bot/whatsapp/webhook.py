@@ -32,6 +32,9 @@ MAX_BODY = 3 * 1024 * 1024
 AGAIN_EVERY = 2.0
 """Seconds between tries of a message the database could not take."""
 GIVE_UP_AFTER = 600.0
+EARLY_TRIES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+"""Seconds to wait before a status about a message we have not recorded yet is tried again:
+it can arrive before the send's own outcome is stored (a fraction of a second later)."""
 Handle = Callable[[Incoming], Awaitable[None]]
 
 
@@ -115,6 +118,7 @@ class Webhook:
         self.lanes = lanes
         self._on_status = on_status
         self._on_outage = on_outage
+        self._early: set[asyncio.Task[None]] = set()
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get(self.settings.path, self.verify)
@@ -158,7 +162,7 @@ class Webhook:
     async def _store(
         self, messages: list[Incoming], statuses: list[Status]
     ) -> tuple[set[str], list[whatsapp.Receipt]]:
-        receipts = []
+        receipts, early = [], []
         async with self.db.begin() as session:
             new = await whatsapp.first_time(
                 session, message_ids=[incoming.message_id for incoming in messages]
@@ -167,9 +171,42 @@ class Webhook:
                 receipt = await whatsapp.record_status(
                     session, message_id=status.message_id, status=status.status, codes=status.codes
                 )
-                if receipt is not None:
+                if receipt is None:
+                    early.append(status)
+                else:
                     receipts.append(receipt)
+        for status in early:
+            task = asyncio.create_task(self._later(status))
+            self._early.add(task)
+            task.add_done_callback(self._early.discard)
         return new, receipts
+
+    async def _later(self, status: Status) -> None:
+        """A status that came before its send was recorded: try it again a few times (one
+        about a message that is not ours, or of a row forgotten since, is dropped)."""
+        for wait in EARLY_TRIES:
+            await asyncio.sleep(wait)
+            try:
+                async with self.db.begin() as session:
+                    receipt = await whatsapp.record_status(
+                        session,
+                        message_id=status.message_id,
+                        status=status.status,
+                        codes=status.codes,
+                    )
+            except Exception as error:
+                if not is_outage(error):
+                    log.error("WhatsApp status not recorded (%s)", type(error).__name__)
+                    return
+                continue
+            if receipt is not None:
+                self._on_status([receipt])
+                return
+
+    async def close(self) -> None:
+        for task in list(self._early):
+            task.cancel()
+        await asyncio.gather(*self._early, return_exceptions=True)
 
 
 def server(webhook: Webhook) -> web.Application:
