@@ -1,6 +1,8 @@
-"""`achterban demo`: the real bot against the built-in Bot API server, printed as a transcript.
+"""`achterban demo`: the real bot against the built-in Bot API server and the local WhatsApp
+Cloud API, printed as one transcript in which every line says its channel.
 
-Needs no Telegram account and no set-up: a temporary SQLite database, simulated people.
+Needs no Telegram or WhatsApp account and no set-up: a temporary SQLite database, simulated
+people.
 """
 
 from __future__ import annotations
@@ -9,32 +11,41 @@ import asyncio
 import logging
 import re
 import secrets
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
-from bot.botapi import LocalBotApi, SimUser
-from bot.botapi.transcript import render_transcript
+from bot.botapi import LocalBotApi, SentMessage, SimUser
 from bot.chat.context import SERVICES
-from bot.config import CouncilSettings, Settings, TelegramSettings
+from bot.config import CouncilSettings, Settings, TelegramSettings, WhatsAppSettings
+from bot.run.demo_transcript import TELEGRAM, WHATSAPP, Timeline
 from bot.run.polling import poll_until
 from bot.run.runner import running
+from bot.wasim import LocalWhatsApp, WaUser
 
 STAFF_ID = 1000
 COUNCIL_ID = 1500
+AMIRA = "31612345001"  # the family on WhatsApp
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
+WA_LINK = re.compile(r"https://wa\.me/\d+\?text=([^\s<]+)")
 
 
 @dataclass
 class Demo:
-    """What the scenes share: the simulated Telegram, the outbox, and invite codes."""
+    """What the scenes share: the simulated Telegram and WhatsApp, the outbox, invite codes
+    and the first WhatsApp message of each family invite (its wa.me link's text)."""
 
     api: LocalBotApi
+    wa: LocalWhatsApp
     deliver: Callable[[], Awaitable[int]]
     files: Path
     codes: dict[str, str] = field(default_factory=dict)
+    first_words: dict[str, str] = field(default_factory=dict)
     saved: list[Path] = field(default_factory=list)
+    posters: list[Path] = field(default_factory=list)
 
     async def invite(self, role_label: str, uses: str, tags: str = "locatie:noord") -> str:
         anna = self.api.user(STAFF_ID)
@@ -43,7 +54,18 @@ class Demo:
         await anna.send(tags)
         await anna.press("30 dagen")
         await anna.press(uses)
-        return LINK.search(anna.messages[-1].text).group(1)
+        text = anna.messages[-1].text
+        code = LINK.search(text).group(1)
+        if found := WA_LINK.search(text):
+            self.first_words[code] = unquote(found.group(1))
+        return code
+
+    async def save(self, message: SentMessage, into: list[Path]) -> None:
+        """Save a photo or document the staff member got in the output folder."""
+        assert message.file is not None and message.filename is not None
+        path = self.files / message.filename
+        await asyncio.to_thread(path.write_bytes, message.file)
+        into.append(path)
 
 
 Scene = Callable[[Demo], Awaitable[None]]
@@ -52,6 +74,10 @@ Scene = Callable[[Demo], Awaitable[None]]
 async def staff_makes_invites(demo: Demo) -> None:
     await demo.api.user(STAFF_ID, first_name="Anna (staff)").command("start")
     demo.codes["family"] = await demo.invite("Gezinnen en jongeren", "10 mensen")
+    anna = demo.api.user(STAFF_ID)
+    await anna.press("Maak een poster")  # of this invite: both links, a QR code each
+    for message in anna.messages[-2:]:
+        await demo.save(message, demo.posters)
     demo.codes["zuid"] = await demo.invite("Gezinnen en jongeren", "10 mensen", "locatie:zuid")
     demo.codes["council"] = await demo.invite("Raadsleden", "1 persoon")
 
@@ -77,6 +103,11 @@ async def families_sign_up(demo: Demo) -> None:
     await noor.command("start", code)
     await noor.press("Nederlands")
     await noor.press("Nee, liever niet")
+    amira = demo.wa.user(AMIRA, name="Amira")  # scanned the poster's WhatsApp code
+    await amira.send(demo.first_words[code])
+    await amira.tap("Nederlands")
+    await amira.tap("Ja, ik ga akkoord")
+    await amira.tap("16 of ouder")
 
 
 async def more_join_quietly(demo: Demo) -> None:
@@ -107,9 +138,10 @@ async def council_writes_a_poll(demo: Demo) -> None:
     await demo.deliver()
 
 
-ANSWERS = {
+ANSWERS: dict[int | str, tuple[str, str, str | None]] = {
     2001: ("Goed", "8", "Sneller een afspraak."),
     2002: ("Goed", "8", "More appointments in the evening."),
+    AMIRA: ("Goed", "9", "Een tolk bij het eerste gesprek."),
     2004: ("Gaat wel", "7", "Meer uitleg over wat er gaat gebeuren."),
     2005: ("Goed", "8", None),
     2006: ("Gaat wel", "9", "Dezelfde hulpverlener houden."),
@@ -118,14 +150,29 @@ ANSWERS = {
 
 
 async def families_answer(demo: Demo) -> None:
-    for user_id, (choice, grade, tip) in ANSWERS.items():
-        person = demo.api.user(user_id)
-        await person.press(choice)
-        await person.press(grade)
+    for who, (choice, grade, tip) in ANSWERS.items():
+        person = demo.wa.user(who) if isinstance(who, str) else demo.api.user(who)
+        await choose(person, choice)
+        await choose(person, grade)
         if tip is None:
-            await person.press("Overslaan")
+            await choose(person, "Overslaan")
         else:
             await person.send(tip)
+
+
+async def choose(person: SimUser | WaUser, label: str) -> None:
+    """Tap a choice; on WhatsApp, where more than ten choices are a numbered list, type its
+    number."""
+    if isinstance(person, SimUser):
+        await person.press(label)
+        return
+    shown = person.last
+    if shown is not None and not shown.choices:
+        numbered = re.search(rf"^\*(\d+)\* {re.escape(label)}$", shown.body, re.MULTILINE)
+        if numbered:
+            await person.send(numbered.group(1))
+            return
+    await person.tap(label)
 
 
 async def council_closes_and_follows_up(demo: Demo) -> None:
@@ -165,18 +212,18 @@ async def staff_pull_the_numbers(demo: Demo) -> None:
     await anna.press("Het eerste gesprek")
     export = anna.messages[-1]
     for message in (chart, export):
-        assert message.file is not None and message.filename is not None
-        path = demo.files / message.filename
-        await asyncio.to_thread(path.write_bytes, message.file)
-        demo.saved.append(path)
+        await demo.save(message, demo.saved)
 
 
 SCENES: tuple[tuple[str | None, Scene], ...] = (
-    ("A staff member makes invite links", staff_makes_invites),
-    ("Families sign up (Dutch, English with a guardian, and one who says no)", families_sign_up),
+    ("A staff member makes invite links, and a poster of one", staff_makes_invites),
+    (
+        "Families sign up (Dutch, English with a guardian, one who says no, one on WhatsApp)",
+        families_sign_up,
+    ),
     (None, more_join_quietly),
     ("A council member writes a poll and sends it", council_writes_a_poll),
-    ("Six families answer", families_answer),
+    ("Seven families answer, one of them on WhatsApp", families_answer),
     (
         "The council closes the poll, sees the results, and tells everyone what it did",
         council_closes_and_follows_up,
@@ -192,40 +239,62 @@ SCENES: tuple[tuple[str | None, Scene], ...] = (
 async def run_demo(
     *, out: Callable[[str], None] = print, files: Path = Path("achterban-demo")
 ) -> int:
-    """Play every scene against the real bot and print what everyone saw; the chart and the
-    export the staff member downloads are saved in `files`."""
+    """Play every scene against the real bot and print what everyone saw, on both channels
+    in the order it happened; the invite poster, the chart and the export the staff member
+    downloads are saved in `files`."""
     await asyncio.to_thread(files.mkdir, parents=True, exist_ok=True)
     for name in ("", "telegram"):  # the transcript is the output; only problems are logged
         logging.getLogger(name).setLevel(logging.WARNING)
+    timeline = Timeline()
     with tempfile.TemporaryDirectory(prefix="achterban-demo-") as folder:
-        async with LocalBotApi(bot_username="achterban_demo_bot") as api:
-            settings = demo_settings(api, Path(folder))
+        async with LocalBotApi(bot_username="achterban_demo_bot") as api, LocalWhatsApp() as wa:
+            timeline.watch(TELEGRAM, api)
+            timeline.watch(WHATSAPP, wa)
+            settings = demo_settings(api, Path(folder), wa)
             async with running(settings) as app:
                 stop = asyncio.Event()
                 polling = asyncio.create_task(poll_until(app, stop, long_poll=1))
                 outbox = app.bot_data[SERVICES].outbox
-                demo = Demo(api=api, deliver=outbox.drain, files=files)
+                demo = Demo(api=api, wa=wa, deliver=outbox.drain, files=files)
                 try:
                     for title, scene in SCENES:
-                        start = len(api.transcript)
-                        await scene(demo)
-                        if title is None:
-                            out("\n(four more families and a council member join the same way)")
-                            continue
-                        out(f"\n=== {title} ===\n")
-                        out(render_transcript(api.transcript[start:], _names(api)))
+                        start = timeline.mark()
+                        try:
+                            await scene(demo)
+                        finally:  # also what led up to a failure
+                            if title is None:
+                                out("\n(four more families and a council member join the same way)")
+                            else:
+                                out(f"\n=== {title} ===\n")
+                                out(timeline.render(start, _names(api)))
+                    await wa.settle()  # the last read receipts, before the webhook closes
                 finally:
                     stop.set()
                     await polling
-    out("\nSaved what the staff member downloaded: " + ", ".join(map(str, demo.saved)))
-    out("\nThat was the real bot, talking to a simulated Telegram. Run it for real with a token:")
-    out("see README.md.")
+    out("\nSaved the invite poster to print: " + ", ".join(map(str, demo.posters)))
+    out("Saved what the staff member downloaded: " + ", ".join(map(str, demo.saved)))
+    out("\nThat was the real bot, talking to a simulated Telegram and a simulated WhatsApp.")
+    out("Run it for real with a token: see README.md.")
     return 0
 
 
-def demo_settings(api: LocalBotApi, folder: Path) -> Settings:
+def demo_settings(api: LocalBotApi, folder: Path, wa: LocalWhatsApp) -> Settings:
+    """A temporary database, one council, and WhatsApp pointed at the local Cloud API, whose
+    webhook (the bot's) is told to listen on a free port."""
+    port = _free_port()
+    wa.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
     return Settings(
         telegram=TelegramSettings(token=api.token, base_url=api.base_url),
+        whatsapp=WhatsAppSettings(
+            phone_number_id=wa.phone_number_id,
+            token=wa.token,
+            app_secret=wa.app_secret,
+            verify_token=secrets.token_urlsafe(16),
+            business_number=wa.business_number,
+            base_url=wa.base_url,
+            listen="127.0.0.1",
+            port=port,
+        ),
         database_url=f"sqlite+aiosqlite:///{folder / 'demo.sqlite3'}",
         admins=frozenset({STAFF_ID}),
         pseudonym_key=secrets.token_urlsafe(32),
@@ -242,3 +311,9 @@ def demo_settings(api: LocalBotApi, folder: Path) -> Settings:
 
 def _names(api: LocalBotApi) -> dict[int, str]:
     return {user_id: user.first_name for user_id, user in api.users.items()}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.chat.context import Ctx
 from bot.results.closing import close_due_polls, open_due_polls
 from bot.scheduling.rounds import run_schedules, send_reminders
-from storage import drafts, retention
+from storage import drafts, retention, whatsapp
 from storage.db import Database
 from storage.models import utcnow
 
@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 
 
 async def clean_up(db: Database, *, now: datetime) -> int:
-    """Remove drafts nobody finished; returns how many went."""
+    """Remove drafts nobody finished, and ids of WhatsApp messages too old to be sent to us
+    again; returns how many drafts went."""
     async with db.begin() as session:
+        await whatsapp.forget_old_inbound(session, now=now)
         return await drafts.drop_expired_drafts(session, now=now)
 
 
