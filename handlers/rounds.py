@@ -12,6 +12,7 @@ from bot.chat.buttons import REMIND
 from bot.chat.commands import names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
+from bot.delivery.progress import DAILY_LIMIT
 from bot.delivery.progress import reason as described
 from bot.scheduling.rounds import remind
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
@@ -92,6 +93,10 @@ async def show_status(update: Update, ctx: Ctx) -> None:
         )
         for reason, count in retrying[sending.id].most_common(1):
             lines.append(ctx.t("sending.retrying", count=count, reason=described(ctx.t, reason)))
+    held, resumes = await _held_back(ctx)
+    if held and resumes is not None:
+        at = formatting.short_moment(resumes, council.timezone if council else "UTC")
+        lines.append(ctx.t("whatsapp.daily_limit", left=held, at=at))
     health = ctx.services.health
     for outage, key in (
         (health.telegram, "sending.away_telegram"),
@@ -105,6 +110,12 @@ async def show_status(update: Update, ctx: Ctx) -> None:
                 )
             )
     await reply(update, "\n".join(lines))
+
+
+async def _held_back(ctx: Ctx) -> tuple[int, Any]:
+    """WhatsApp rows waiting for the business's daily limit of new conversations."""
+    async with ctx.db.read() as session:
+        return await outbox.held_back(session, reason=DAILY_LIMIT)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

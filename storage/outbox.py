@@ -245,6 +245,20 @@ async def release_stale(
     return result.rowcount or 0
 
 
+async def held_back(
+    session: AsyncSession, *, round_id: int | None = None, reason: str
+) -> tuple[int, datetime | None]:
+    """Rows (of one round, or all) waiting for `reason` (e.g. a daily limit), and when the
+    first of them goes on."""
+    statement = select(func.count(Delivery.id), func.min(Delivery.not_before)).where(
+        Delivery.status == DeliveryStatus.pending, Delivery.error == reason
+    )
+    if round_id is not None:
+        statement = statement.where(Delivery.round_id == round_id)
+    count, first = (await session.execute(statement)).one()
+    return int(count or 0), first
+
+
 async def round_counts(session: AsyncSession, *, round_id: int) -> Counter[DeliveryStatus]:
     rows = await session.execute(
         select(Delivery.status, func.count())

@@ -14,7 +14,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from telegram import Bot
@@ -30,6 +30,8 @@ from storage.db import Database, is_outage
 from storage.models import Address, Council, DeliveryStatus, Person, Poll, Round, utcnow
 
 log = logging.getLogger(__name__)
+DAILY_LIMIT = "daily limit"
+"""The reason a WhatsApp row waits for the business's daily limit (bot.whatsapp.courier)."""
 EDIT_EVERY = 2.0
 RESUME_WITHIN = timedelta(days=2)
 """Rounds made this recently whose final line was never shown get it after a restart."""
@@ -46,6 +48,8 @@ class Snapshot:
     timezone: str
     counts: Counter[DeliveryStatus]
     failures: Counter[str]
+    held: tuple[int, datetime | None] = (0, None)
+    """Rows waiting for WhatsApp's daily limit of new conversations, and when they go on."""
 
     @property
     def left(self) -> int:
@@ -153,7 +157,12 @@ class Progress:
                 failures = await outbox.reasons(
                     session, round_id=round_id, status=DeliveryStatus.failed
                 )
-        return Snapshot(sending, poll.title, language or "nl", council.timezone, counts, failures)
+            held = (0, None)
+            if counts[DeliveryStatus.pending]:
+                held = await outbox.held_back(session, round_id=round_id, reason=DAILY_LIMIT)
+        return Snapshot(
+            sending, poll.title, language or "nl", council.timezone, counts, failures, held
+        )
 
     def _forget(self, round_id: int) -> None:
         self._watching.discard(round_id)
@@ -189,6 +198,10 @@ class Progress:
         else:
             eta = t("progress.seconds", count=seconds)
         waiting = ""
+        held, resumes = snapshot.held
+        if held and resumes is not None:
+            at = formatting.short_moment(resumes, snapshot.timezone)
+            waiting = "\n" + t("whatsapp.daily_limit", left=held, at=at)
         if away is not None:
             since = formatting.clock(away.since, snapshot.timezone)
             key = "progress.away_telegram" if away is self.health.telegram else "progress.away_db"
@@ -265,4 +278,11 @@ def reason(t: Texts, error: str) -> str:
         return t("progress.chat_gone")
     if error == "not reachable":
         return t("progress.unreachable")
+    whatsapp = {
+        DAILY_LIMIT: "daily_limit",
+        "WhatsApp paused": "paused",
+        "undeliverable": "undeliverable",
+    }
+    if error in whatsapp:
+        return t(f"whatsapp.reason_{whatsapp[error]}")
     return error

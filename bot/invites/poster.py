@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 WIDTH, HEIGHT = 8.27, 11.69  # A4 in inches
-DPI = 150  # of the PNG: 1240 x 1754 px
+DPI = 150  # of the PNG: 1240 x 1753 px
 TOP, BOTTOM, SIDE = 0.9, 0.7, 0.7  # page margins of the text, in inches
 PAIR_QR = 3.3  # inches (8.4 cm) for each of two codes side by side
 ALONE_QR = 4.5  # inches (11.4 cm) for a single code

@@ -169,8 +169,8 @@ async def choose(person: SimUser | WaUser, label: str) -> None:
     shown = person.last
     if shown is not None and not shown.choices:
         numbered = re.search(rf"^\*(\d+)\* {re.escape(label)}$", shown.body, re.MULTILINE)
-        if numbered:
-            await person.send(numbered.group(1))
+        if numbered or f"*{label}*" in shown.body:  # a grade stands for itself: "*9*"
+            await person.send(numbered.group(1) if numbered else label)
             return
     await person.tap(label)
 

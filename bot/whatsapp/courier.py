@@ -25,6 +25,7 @@ from bot.chat.buttons import STARTING
 from bot.chat.screens import Screen
 from bot.config import Settings
 from bot.delivery.couriers import again, later
+from bot.delivery.progress import DAILY_LIMIT
 from bot.polls.questions import closes_on
 from bot.texts import texts_for
 from bot.whatsapp.channel import WhatsApp
@@ -38,7 +39,6 @@ from storage.polls import PollView
 WINDOW = timedelta(hours=24) - timedelta(minutes=10)
 """A window this close to its end is treated as closed (the send may take a moment)."""
 DAY = timedelta(hours=24)
-DAILY_LIMIT = "daily limit"
 PAUSED = "WhatsApp paused"
 RETRY_LATER = {130429: 2.0, 131056: 4.0}
 """Codes to try again later, and the base of the backoff in seconds."""

@@ -130,9 +130,19 @@ def _list(t: Texts, text: str, choices: list[Choice]) -> Outgoing:
 
 def _numbered(t: Texts, text: str, choices: list[Choice]) -> list[Outgoing]:
     """More choices than a list holds: a numbered text; the family types the number."""
-    lines = [
-        f"*{number}* {' '.join(choice.label.split())}" for number, choice in enumerate(choices, 1)
-    ]
+    lines: list[str] = []
+    plain_numbers: list[str] = []  # grades: "7" stands for itself, so one short line
+    for number, choice in enumerate(choices, 1):
+        label = " ".join(choice.label.split())
+        if label == str(number):
+            plain_numbers.append(f"*{number}*")
+            continue
+        if plain_numbers:
+            lines.append("  ".join(plain_numbers))
+            plain_numbers = []
+        lines.append(f"*{number}* {label}")
+    if plain_numbers:
+        lines.append("  ".join(plain_numbers))
     full = "\n\n".join([text, "\n".join(lines), t("whatsapp.type_number")])
     numbers = {str(number): choice.data for number, choice in enumerate(choices, 1)}
     parts = split(full, TEXT_LIMIT)

@@ -109,6 +109,9 @@ class OnWhatsApp:
             if label in numbers:
                 await self.user.send(numbers[label])
                 return
+            if label.isdigit() and not titles and f"*{label}*" in message.body:
+                await self.user.send(label)  # a grade in a numbered list stands for itself
+                return
         raise AssertionError(f"no choice {label!r} on WhatsApp; visible: {self.user.choices()}")
 
     async def send(self, text: str) -> None:
@@ -128,7 +131,9 @@ class OnWhatsApp:
             return []
         if last.titles:
             return [last.description(choice_id) or title for choice_id, title in last.choices]
-        return [text.strip() for _, text in NUMBERED.findall(last.body)]
+        found = re.findall(r"\*(\d+)\*(?=\s|$)", last.body)
+        named = dict(NUMBERED.findall(last.body))
+        return [named.get(number, number).strip() for number in found]
 
     @property
     def texts(self) -> list[str]:

@@ -199,7 +199,7 @@ async def test_busy_whatsapp_is_waited_out_and_nothing_is_lost(
 
 
 async def test_the_daily_limit_holds_the_rest_until_the_next_day(
-    wa: LocalWhatsApp, settings: Settings
+    api: LocalBotApi, wa: LocalWhatsApp, settings: Settings
 ) -> None:
     async with polling_bot(with_whatsapp(settings, wa, daily_new_conversations=2)) as bot:
         users = [await family(wa, bot, f"3161234030{n}") for n in range(3)]
@@ -208,6 +208,12 @@ async def test_the_daily_limit_holds_the_rest_until_the_next_day(
         await bot.deliver()
         assert [user.last.kind for user in users] == ["template", "template", "text"]
         assert (await deliveries(bot))[2][::3] == ("pending", "daily limit")
+        staff = api.user(ADMIN_ID)
+        await staff.command("status")
+        assert (
+            "daglimiet van nieuwe gesprekken is bereikt. 1 berichten gaan vanzelf"
+            in staff.last.text
+        )
         courier = bot.app.bot_data[WHATSAPP_PARTS].courier
         courier.clock = lambda: utcnow() + timedelta(hours=24, minutes=1)  # the next day
         async with bot.db.begin() as session:
