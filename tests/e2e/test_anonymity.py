@@ -7,31 +7,45 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import pytest
 from sqlalchemy import select, text
 
 from bot.botapi import LocalBotApi
+from bot.wasim import LocalWhatsApp
 from storage.models import Address, Answer, Person, Respondent, RespondentTag, metadata
 from storage.pseudonyms import pseudonym
-from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
+from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now
 from tests.e2e.conftest import RunningBot
+from tests.e2e.families import CHANNELS, family_on, join
 
 QUESTIONS = [{"kind": "yes_no", "text": "Alles goed?"}]
+ADDRESSES = ("person.address", "draft.address", "conversation_state.address")
+"""The only columns where a Telegram id or a phone number may be."""
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_anonymous_answers_cannot_be_joined_to_a_person(
-    api: LocalBotApi, bot: RunningBot
+    channel: str, api: LocalBotApi, wa: LocalWhatsApp, wabot: RunningBot
 ) -> None:
+    bot = wabot
     code = await make_invite(bot.db, tags=("locatie:noord",))
-    families = [api.user(8_100_000_000 + number) for number in range(8)]
+    families = [family_on(channel, api, wa, 8_100_000 + number) for number in range(8)]
     for family in families:
-        await sign_up(family, code)
+        await join(family, code)
     poll_id = await open_poll_now(bot.db, questions=QUESTIONS)
     await bot.deliver()
     for family in families:  # in this order, one after the other
         await family.press("Ja")
 
     async with bot.db.read() as session:
-        people = {(p.id, int(p.address)) for p in await session.scalars(select(Person))}
+        people = {(p.id, p.address) for p in await session.scalars(select(Person))}
+        elsewhere = [
+            (f"{table.name}.{column}", value)
+            for table in metadata.sorted_tables
+            for row in (await session.execute(text(f'SELECT * FROM "{table.name}"'))).mappings()
+            for column, value in row.items()
+            if f"{table.name}.{column}" not in ADDRESSES
+        ]
         respondents = list(await session.scalars(select(Respondent)))
         answers = list(await session.scalars(select(Answer)))
         every_value = [
@@ -42,9 +56,13 @@ async def test_anonymous_answers_cannot_be_joined_to_a_person(
         ]
     assert len(respondents) == len(answers) == len(families)
     assert all(respondent.person_id is None for respondent in respondents)
-    telegram_ids = {telegram_id for _, telegram_id in people}
+    telegram_ids = {address for _, address in people}
+    assert telegram_ids == {family.address.id for family in families}
     for row in respondents + answers:
-        assert not set(row.model_dump().values()) & telegram_ids, "no Telegram id by an answer"
+        values = {str(value) for value in row.model_dump().values()}
+        assert not values & telegram_ids, "no Telegram id or number by an answer"
+    found = [(column, value) for column, value in elsewhere if str(value) in telegram_ids]
+    assert found == [], "a Telegram id or phone number is only ever a person's address"
     links = [
         f"{table.name}.{fk.parent.name}"
         for table in (Answer.__table__, Respondent.__table__, RespondentTag.__table__)
@@ -58,11 +76,11 @@ async def test_anonymous_answers_cannot_be_joined_to_a_person(
         guesses = {
             hashlib.sha256(f"{poll_id}:{telegram_id}".encode()).hexdigest(),
             hmac.new(b"", f"{poll_id}:{telegram_id}".encode(), hashlib.sha256).hexdigest(),
-            pseudonym("a-wrong-key", poll_id=poll_id, address=Address.telegram(telegram_id)),
+            pseudonym("a-wrong-key", poll_id=poll_id, address=Address(channel, telegram_id)),
         }
         assert not guesses & stored, "without the key a pseudonym cannot be recomputed"
     with_key = {
-        pseudonym(PSEUDONYM_KEY, poll_id=poll_id, address=Address.telegram(t)) for t in telegram_ids
+        pseudonym(PSEUDONYM_KEY, poll_id=poll_id, address=Address(channel, t)) for t in telegram_ids
     }
     assert with_key >= stored, "only the key (kept outside the database) links them"
 
