@@ -133,6 +133,10 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ACHTERBAN_WHATSAPP_BUSINESS_NUMBER": ("whatsapp", "business_number"),
     "ACHTERBAN_WHATSAPP_BASE_URL": ("whatsapp", "base_url"),
     "ACHTERBAN_WHATSAPP_PORT": ("whatsapp", "port"),
+    "ACHTERBAN_WHATSAPP_LISTEN": ("whatsapp", "listen"),
+    "ACHTERBAN_WHATSAPP_PATH": ("whatsapp", "path"),
+    "ACHTERBAN_WHATSAPP_MESSAGES_PER_SECOND": ("whatsapp", "messages_per_second"),
+    "ACHTERBAN_WHATSAPP_DAILY_NEW_CONVERSATIONS": ("whatsapp", "daily_new_conversations"),
 }
 
 

@@ -4,6 +4,7 @@ conversations, and a person moving to a new number. Functions take a session, ne
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,9 +25,11 @@ from storage.models import (
     Person,
     Poll,
     PollStatus,
+    Respondent,
     Round,
     RoundKind,
 )
+from storage.pseudonyms import pseudonym
 
 KEEP_INBOUND = timedelta(days=8)
 """Meta retries a webhook for up to 7 days: an id older than that cannot come again."""
@@ -34,20 +37,27 @@ UNDELIVERABLE = 131026
 WINDOW_CLOSED = 131047
 
 
+def message_key(message_id: str) -> str:
+    """What is stored of a WhatsApp message id: its SHA-256. A wamid encodes the phone
+    number, so the id itself is never stored (not even for a number that did not join)."""
+    return hashlib.sha256(message_id.encode()).hexdigest()
+
+
 async def first_time(session: AsyncSession, *, message_ids: list[str]) -> set[str]:
-    """Store these inbound message ids; the ones not seen before (a retried webhook, or one
+    """Note these inbound message ids; the ones not seen before (a retried webhook, or one
     delivered to two processes, finds its ids taken)."""
     if not message_ids:
         return set()
+    keys = {message_key(message_id): message_id for message_id in message_ids}
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    rows = [{"channel": WHATSAPP, "message_id": message_id} for message_id in set(message_ids)]
+    rows = [{"channel": WHATSAPP, "message_id": key} for key in keys]
     statement = (
         dialect.insert(Inbound)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
         .returning(Inbound.message_id)
     )
-    return set((await session.execute(statement)).scalars())
+    return {keys[key] for key in (await session.execute(statement)).scalars()}
 
 
 async def forget_old_inbound(session: AsyncSession, *, now: datetime) -> int:
@@ -64,10 +74,11 @@ async def opened_window(session: AsyncSession, *, address: Address, at: datetime
     )
 
 
-async def move(session: AsyncSession, *, old: Address, new: Address) -> bool:
+async def move(session: AsyncSession, *, old: Address, new: Address, pseudonym_key: str) -> bool:
     """The same person under a new address (a new number, or a BSUID for a wa_id): the
-    person, their drafts and conversation steps move; nothing is duplicated. False when
-    there was nobody at `old`, or somebody already at `new`."""
+    person, their drafts and conversation steps move, and so do their pseudonyms in every
+    poll they were sent (so they cannot answer twice, and `forget` still finds them);
+    nothing is duplicated. False when there was nobody at `old`, or somebody at `new`."""
     taken = await session.scalar(
         select(Person.id).where(Person.channel == new.channel, Person.address == new.id)
     )
@@ -81,6 +92,16 @@ async def move(session: AsyncSession, *, old: Address, new: Address) -> bool:
             update(table)
             .where(table.channel == old.channel, table.address == old.id)
             .values(channel=new.channel, address=new.id)
+        )
+    sent = select(Round.poll_id).join(Delivery, Delivery.round_id == Round.id)
+    for poll_id in set(await session.scalars(sent.where(Delivery.person_id == found))):
+        await session.execute(
+            update(Respondent)
+            .where(
+                Respondent.poll_id == poll_id,
+                Respondent.pseudonym == pseudonym(pseudonym_key, poll_id=poll_id, address=old),
+            )
+            .values(pseudonym=pseudonym(pseudonym_key, poll_id=poll_id, address=new))
         )
     return True
 
@@ -103,7 +124,7 @@ async def record_status(
     row = (
         await session.execute(
             select(Delivery.id, Delivery.round_id, Delivery.receipt).where(
-                Delivery.external_id == message_id
+                Delivery.external_id == message_key(message_id)
             )
         )
     ).first()

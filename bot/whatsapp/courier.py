@@ -41,6 +41,8 @@ WINDOW = timedelta(hours=24) - timedelta(minutes=10)
 DAY = timedelta(hours=24)
 PAUSED = "WhatsApp paused"
 RETRY_LATER = {130429: 2.0, 131056: 4.0}
+TOMORROW = 131049
+"""Meta's per-person limit on marketing messages: try again after a day."""
 """Codes to try again later, and the base of the backoff in seconds."""
 TRANSIENT = {131000, 131053}
 HALT = {131048, 368}
@@ -147,7 +149,7 @@ class WhatsAppCourier:
                         key=f"template-{self._name(job)}-{language}",
                         template=self._name(job),
                         language=language,
-                        fallback=job.council_language,
+                        fallback=texts_for(job.council_language)("account.language_name"),
                     )
                     language = job.council_language
                     continue
@@ -202,6 +204,8 @@ class WhatsAppCourier:
                 attempts=attempts,
                 reason=f"WhatsApp busy ({code})",
             )
+        if code == TOMORROW:
+            return again(job, utcnow() + DAY, attempts=attempts, reason=f"WhatsApp ({code})")
         if code == 131026:
             return Outcome(job.delivery_id, DeliveryStatus.failed, attempts, error="undeliverable")
         if code in HALT:
@@ -236,7 +240,7 @@ def _sent(job: Claimed, message_id: str, *, template: bool) -> Outcome:
         DeliveryStatus.sent,
         job.attempts + 1,
         sent_at=utcnow(),
-        external_id=message_id or None,
+        external_id=whatsapp.message_key(message_id) if message_id else None,
         template=template,
         receipt=1,
     )

@@ -28,8 +28,9 @@ from bot.texts import Texts, texts_for
 from bot.whatsapp.channel import NUMBERS, WhatsApp
 from bot.whatsapp.inbound import Incoming
 from bot.whatsapp.words import action_of
-from storage import drafts, polls, whatsapp
-from storage.models import WHATSAPP, Address, PollStatus, RoundKind, utcnow
+from storage import drafts, invites, polls, whatsapp
+from storage.invites import CodeProblem
+from storage.models import WHATSAPP, Address, PollStatus, Role, RoundKind, utcnow
 from storage.outbox import Claimed
 from storage.people import Profile, load_profile
 
@@ -77,7 +78,9 @@ class Families:
         address = incoming.address
         async with self.core.db.begin() as session:
             for old in incoming.others:
-                await whatsapp.move(session, old=old, new=address)
+                await whatsapp.move(
+                    session, old=old, new=address, pseudonym_key=self.settings.pseudonym_key
+                )
             profile = await load_profile(session, address=address, is_admin=False)
             if profile.person is not None:
                 await whatsapp.opened_window(session, address=address, at=utcnow())
@@ -94,7 +97,10 @@ class Families:
             for old, new in moves:
                 if old and new:
                     await whatsapp.move(
-                        session, old=Address.whatsapp(old), new=Address.whatsapp(new)
+                        session,
+                        old=Address.whatsapp(old),
+                        new=Address.whatsapp(new),
+                        pseudonym_key=self.settings.pseudonym_key,
                     )
 
     async def _reply(self, incoming: Incoming, profile: Profile, t: Texts) -> Reply:
@@ -112,6 +118,8 @@ class Families:
         code = find_code(text)
         joiner = joining.Joiner(incoming.address, profile, self.guesses)
         if code is not None:
+            if not await self._for_families(code):
+                return _said(t("whatsapp.telegram_only"))
             return await joining.with_code(self.core, t, joiner, code)
         if family is None:
             return _said(t("whatsapp.unknown"))
@@ -134,6 +142,8 @@ class Families:
         button = parsed[0] if parsed else None
         joiner = joining.Joiner(profile.address, profile, self.guesses)
         if button is SIGNUP:
+            if parsed is not None and not await self._for_families(parsed[1][-1]):
+                return _said(t("whatsapp.telegram_only"))
             return await joining.step(self.core, t, joiner, data)
         if family is None:
             return _said(t("whatsapp.unknown"))
@@ -197,6 +207,13 @@ class Families:
                 if screen is not None:
                     return Reply(then=[screen])
         return _said(t("whatsapp.nothing_open"))
+
+    async def _for_families(self, code: str) -> bool:
+        """Council members and staff stay on Telegram: their invites do not work here (an
+        unknown or used code is for joining to explain)."""
+        async with self.core.db.read() as session:
+            found = await invites.check_code(session, code=code, now=utcnow())
+        return isinstance(found, CodeProblem) or found.role is Role.family
 
     def _family(self, profile: Profile, t: Texts) -> Family | None:
         person = profile.person

@@ -19,7 +19,17 @@ from bot.botapi import LocalBotApi
 from bot.config import Settings
 from bot.run.whatsapp import KEY as WHATSAPP_PARTS
 from bot.wasim import LocalWhatsApp, WaUser
-from storage.models import Address, Answer, Delivery, DeliveryStatus, Inbound, Person, utcnow
+from storage.models import (
+    Address,
+    Answer,
+    Delivery,
+    DeliveryStatus,
+    Inbound,
+    Person,
+    Respondent,
+    Role,
+    utcnow,
+)
 from tests.builders import ADMIN_ID, make_invite, open_poll_now, populate
 from tests.e2e.conftest import VERIFY_TOKEN, RunningBot, polling_bot, with_whatsapp
 from tests.e2e.families import OnWhatsApp, join
@@ -101,6 +111,11 @@ async def test_an_unknown_number_without_a_code_gets_one_line_and_nothing_is_sto
     await stranger.send("hoi, wat is dit?")
     assert "uitnodiging" in stranger.last.body
     assert len(stranger.messages) == 1
+    council = await make_invite(wabot.db, role=Role.council)
+    await stranger.send(f"Mijn code: {council}")
+    assert "via Telegram" in stranger.last.body, "council members and staff stay on Telegram"
+    await stranger.tap_id(f"su:y:nl:{council}")
+    assert "via Telegram" in stranger.last.body
     assert await count(wabot, Person) == 0
 
 
@@ -284,15 +299,21 @@ async def test_a_new_number_or_a_bsuid_moves_the_person(
     wa: LocalWhatsApp, wabot: RunningBot
 ) -> None:
     user = await family(wa, wabot, "31612340600")
+    await open_poll_now(wabot.db, questions=[QUESTION, {"kind": "yes_no", "text": "En nu?"}])
+    await wabot.deliver()
+    await user.tap("Ja")
     await user.change_number("31612340601")
     async with wabot.db.read() as session:
         addresses = list(await session.scalars(select(Person.address)))
     assert addresses == ["31612340601"]
     user.bsuid = "NL.1349120865530274191"  # Meta starts sending business-scoped ids
-    await user.send("hulp")
+    await user.send("vragen")
+    assert "En nu?" in user.last.body, "the first answer is still theirs: on to question 2"
     async with wabot.db.read() as session:
         addresses = list(await session.scalars(select(Person.address)))
     assert addresses == ["NL.1349120865530274191"], "moved, not duplicated"
+    await user.tap("Nee")
+    assert await count(wabot, Respondent) == 1, "one respondent: nobody answers twice"
     await open_poll_now(wabot.db, questions=[QUESTION])
     await wabot.deliver()
     assert "Kom je terug?" in user.last.body, "sent with the BSUID as recipient"
