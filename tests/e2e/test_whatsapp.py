@@ -192,6 +192,7 @@ async def test_outside_the_window_a_template_then_the_question_after_start(
     assert user.last.kind != "template" and "Kom je terug?" in user.last.body
     await user.tap("Ja")
     assert "Dank je wel!" in user.last.body
+    assert wa.rejected == [], "a template is never refused for the window"
     await later.tap("Niet nu")
     assert "typ *vragen*" in later.last.body
     await later.send("vragen")
@@ -259,16 +260,17 @@ async def test_statuses_late_doubled_or_out_of_order_never_go_backwards(
     assert rows[1][0] == "failed" and rows[1][3] == "undeliverable"
 
 
+@pytest.mark.parametrize(("code", "told"), [(131048, "spam"), (190, "toegangssleutel")])
 async def test_meta_stopping_us_tells_staff_and_holds_the_round(
-    api: LocalBotApi, wa: LocalWhatsApp, wabot: RunningBot
+    code: int, told: str, api: LocalBotApi, wa: LocalWhatsApp, wabot: RunningBot
 ) -> None:
     admin = api.user(ADMIN_ID)
     users = [await family(wa, wabot, f"3161234040{n}") for n in range(2)]
     await open_poll_now(wabot.db, questions=[QUESTION])
-    wa.fail_next(131048)
+    wa.fail_next(code)
     await wabot.deliver()
     await asyncio.sleep(0.1)
-    assert "WhatsApp" in admin.last.text and "spam" in admin.last.text
+    assert "WhatsApp" in admin.last.text and told in admin.last.text
     assert "pending" in [row[0] for row in await deliveries(wabot)], "held, not lost"
     sent = len(wa.sends)
     async with wabot.db.begin() as session:
@@ -364,3 +366,15 @@ async def _flow_with_a_fault(wa: LocalWhatsApp, wabot: RunningBot) -> None:
     wa.fail_next(131000)
     await send_everything(wabot)
     await user.send("geheim bericht")
+
+
+async def test_a_window_that_closed_unseen_gets_the_template(
+    wa: LocalWhatsApp, wabot: RunningBot
+) -> None:
+    user = await family(wa, wabot)
+    wa.clock_offset = 25 * 3600  # for Meta a day went by; our record says they wrote today
+    await open_poll_now(wabot.db, questions=[QUESTION])
+    await wabot.deliver()
+    assert [code for _, _, code in wa.rejected] == [131047]
+    assert user.last.kind == "template", "switched to the template at once"
+    assert [row[:3] for row in await deliveries(wabot)] == [("sent", 1, True)]
