@@ -307,10 +307,14 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("round_id", "person_id"),
         Index("ix_delivery_status_id", "status", "id"),
+        Index("ix_delivery_status_channel_id", "status", "channel", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+    channel: str = Field(default=TELEGRAM, max_length=16, sa_column_kwargs=_TELEGRAM)
+    """The person's channel when the round was made: each channel's outbox claims its own
+    rows straight from an index."""
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_column=_enum(DeliveryStatus))
     attempts: int = 0
     not_before: datetime | None = None

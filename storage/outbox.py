@@ -95,7 +95,7 @@ async def claim(
             .where(
                 Delivery.status == DeliveryStatus.pending,
                 (Delivery.not_before.is_(None)) | (Delivery.not_before <= now),
-                Person.channel == channel,
+                Delivery.channel == channel,
             )
             .order_by(Delivery.id)
             .limit(limit)

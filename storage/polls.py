@@ -20,6 +20,7 @@ from storage.models import (
     MembershipStatus,
     MembershipTag,
     Option,
+    Person,
     Poll,
     PollStatus,
     Question,
@@ -187,13 +188,16 @@ async def start_round(
     people = recipients.subquery()
     result = await session.execute(
         insert(Delivery).from_select(
-            ["round_id", "person_id", "status", "attempts"],
+            ["round_id", "person_id", "channel", "status", "attempts"],
             select(
                 literal(sending.id),
                 people.c.person_id,
+                Person.channel,
                 literal(DeliveryStatus.pending.value),
                 literal(0),
-            ).distinct(),
+            )
+            .join(Person, Person.id == people.c.person_id)
+            .distinct(),
         )
     )
     sending.total = result.rowcount or 0

@@ -1,5 +1,5 @@
-"""WhatsApp: the 24-hour window per person, message ids and receipts per delivery, templates
-counted towards the daily limit, and inbound message ids seen (to handle each once)
+"""WhatsApp: the 24-hour window per person, the channel, message ids and receipts per delivery,
+templates counted towards the daily limit, and inbound message ids seen (to handle each once)
 
 Revision ID: 0008
 Revises: 0007
@@ -31,7 +31,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("template", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(
+            sa.Column(
+                "channel",
+                sqlmodel.sql.sqltypes.AutoString(length=16),
+                nullable=False,
+                server_default="telegram",
+            )
+        )
         batch_op.create_index("ix_delivery_external_id", ["external_id"], unique=False)
+        batch_op.create_index(
+            "ix_delivery_status_channel_id", ["status", "channel", "id"], unique=False
+        )
     op.create_table(
         "inbound",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,7 +59,9 @@ def downgrade() -> None:
     op.drop_index("ix_inbound_received_at", table_name="inbound")
     op.drop_table("inbound")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_status_channel_id")
         batch_op.drop_index("ix_delivery_external_id")
+        batch_op.drop_column("channel")
         batch_op.drop_column("template")
         batch_op.drop_column("receipt")
         batch_op.drop_column("external_id")
