@@ -4,6 +4,8 @@ python-telegram-bot `Bot` against the same server in the same run.
     python -m bench.broadcast [--database-url URL] [--recipients 10000] [--json PATH] [--quick]
     python -m bench.broadcast --repeat 3 --profile   # lifted runs and ceilings 3 times (medians),
                                                      # then profile a lifted run (pyinstrument)
+    python -m bench.broadcast --channels whatsapp,mixed   # only some of the cases (default: all
+                                                          # of telegram, whatsapp, mixed)
 
 Who runs where: the local Telegram Bot API server (`bot.botapi.LocalBotApi`) runs in a child
 process of its own (this module with `--serve`, driven over its stdin and stdout), so on two
@@ -38,6 +40,11 @@ is sent with /nieuw), and a poll with one yes/no question opened for everyone.
    main thread, async mode off, so time in the gathered sends is shown where it is spent):
    the self time per library is printed and stored, the call tree is written beside the JSON.
    pyinstrument is a development tool, not a dependency of the bot: `pip install pyinstrument`.
+4. and 5. (`bench/broadcast_whatsapp.py` says more): "whatsapp", `--recipients` WhatsApp
+   families at the configured 80/s, measured from the WhatsApp simulator's send log like 1.;
+   and "mixed", one poll to half Telegram and half WhatsApp families, whose total time should
+   be the slower share's (Telegram's), not the sum of both. The simulator runs in a child
+   process of its own. 1. to 3. are `--channels telegram`.
 
 CPU columns: "bot CPU" and "server CPU" are seconds of CPU per second of the run (1.0 = one
 core busy): the bot's process (every thread: aiosqlite runs SQLite in a thread of its own) and
@@ -84,7 +91,7 @@ from bot.chat.context import SERVICES
 from bot.chat.keyboards import markup
 from bot.config import Settings, TelegramSettings
 from bot.delivery.health import Outage
-from bot.delivery.outbox import BATCH, Outbox
+from bot.delivery.outbox import BATCH, Outbox, Outboxes
 from bot.delivery.rate import SendLimiter
 from bot.polls.questions import asking
 from bot.run.runner import running
@@ -322,7 +329,10 @@ def measure(
     wall: float,
     bot_cpu: float,
     server_cpu: float | None,
+    limit: int = TELEGRAM_LIMIT,
 ) -> Run:
+    """A run's figures from its send log; `limit` is the platform's per-second limit that the
+    would-be refusals are modelled with."""
     messages = sorted(send for send in sends if send[2] == "send" and send[1] != MANAGER_ID)
     moments = [moment for moment, _, _ in messages]
     span, per_second = achieved(moments)
@@ -336,7 +346,7 @@ def measure(
         achieved_per_s=round(per_second, 1),
         achieved_over_configured=round(per_second / rate, 3) if rate else None,
         busiest_second=busiest_second(moments),
-        would_be_429=would_be_refused(sends_and_edits),
+        would_be_429=would_be_refused(sends_and_edits, limit=limit),
         seconds_over_configured=seconds_over(moments, rate) if rate else None,
         wall_s=round(wall, 2),
         bot_cpu=round(bot_cpu / wall, 2) if wall else 0.0,
@@ -401,7 +411,7 @@ async def outcomes(db: Database) -> Counter[str]:
         return Counter({str(status): count for status, count in rows})
 
 
-async def send_everything(outbox: Outbox, db: Database) -> Counter[str]:
+async def send_everything(outbox: Outbox | Outboxes, db: Database) -> Counter[str]:
     """Drain the outbox (beside its own task) until no row is pending or claimed."""
     deadline = time.monotonic() + WITHIN
     while True:
@@ -511,42 +521,81 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     os.environ["no_proxy"] = os.environ["NO_PROXY"]
     warnings.filterwarnings("ignore", r"\s+🚨 You probably want", DeprecationWarning)
+    from bench import broadcast_whatsapp  # it imports this module, so not at the top
+
     api: Api = await (ApiHere.start() if args.same_process else ApiProcess.start())
+    lifted: list[tuple[Run, Run, Run]] = []  # ours, bare Bot, ExtBot: one triple per repetition
+    default = profiled = None
+    try:
+        if "telegram" in args.channels:
+            default, lifted, profiled = await telegram_runs(api, args)
+        found = await broadcast_whatsapp.run_cases(api, args, args.channels)
+    finally:
+        await api.close()
+    runs = [
+        *([default] if default else []),
+        *(run for triple in lifted for run in triple),
+        *broadcast_whatsapp.runs_of(found),
+    ]
+    print()
+    print_table(HEADER, [row(run) for run in runs])
+    summary = telegram_summary(args, default, lifted, profiled) if default else {}
+    summary |= broadcast_whatsapp.report(found)
+    return {
+        "database": "SQLite" if args.database_url is None else "PostgreSQL",
+        "server": "same process" if args.same_process else "separate process",
+        "channels": sorted(args.channels),
+        "concurrency": BATCH,
+        "python": platform.python_version(),
+        "versions": {name: _version(name) for name in VERSIONS},
+        "cpus": os.cpu_count(),
+        "summary": summary,
+        "runs": [asdict(run) for run in runs],
+        "profile": profiled,
+    }
+
+
+async def telegram_runs(
+    api: Api, args: argparse.Namespace
+) -> tuple[Run, list[tuple[Run, Run, Run]], dict[str, Any] | None]:
+    """1. to 3.: the default-rate run, the lifted runs with their ceilings, the profile."""
     default_count = (
         min(args.recipients, int(DEFAULT_RATE * QUICK_SECONDS)) if args.quick else args.recipients
     )
-    lifted: list[tuple[Run, Run, Run]] = []  # ours, bare Bot, ExtBot: one triple per repetition
-    try:
-        print(f"default rate: {default_count} recipients at {DEFAULT_RATE:g}/s ...", flush=True)
-        default, _ = await broadcast(
-            api, args.database_url, name="default", recipients=default_count, rate=DEFAULT_RATE
+    print(f"default rate: {default_count} recipients at {DEFAULT_RATE:g}/s ...", flush=True)
+    default, _ = await broadcast(
+        api, args.database_url, name="default", recipients=default_count, rate=DEFAULT_RATE
+    )
+    lifted: list[tuple[Run, Run, Run]] = []
+    chats = range(FIRST_ID, FIRST_ID + args.recipients)
+    for repetition in range(args.repeat):
+        print(f"lifted: {args.recipients} recipients at {LIFTED_RATE:g}/s ...", flush=True)
+        ours, message = await broadcast(
+            api,
+            args.database_url,
+            name=f"lifted{repetition}",
+            recipients=args.recipients,
+            rate=LIFTED_RATE,
         )
-        chats = range(FIRST_ID, FIRST_ID + args.recipients)
-        for repetition in range(args.repeat):
-            print(f"lifted: {args.recipients} recipients at {LIFTED_RATE:g}/s ...", flush=True)
-            ours, message = await broadcast(
-                api,
-                args.database_url,
-                name=f"lifted{repetition}",
-                recipients=args.recipients,
-                rate=LIFTED_RATE,
-            )
-            bare = await ceiling(
-                api, name="bare Bot", bot=bare_bot(api), chats=chats, message=message
-            )
-            ext = await ceiling(
-                api, name="ExtBot as ours", bot=configured_bot(api), chats=chats, message=message
-            )
-            ours.run, bare.run, ext.run = (
-                f"{name} #{repetition + 1}" for name in ("lifted", "bare Bot", "ExtBot as ours")
-            )
-            lifted.append((ours, bare, ext))
-        profiled = await profile_lifted(api, args) if args.profile else None
-    finally:
-        await api.close()
-    runs = [default, *(run for triple in lifted for run in triple)]
-    print()
-    print_table(HEADER, [row(run) for run in runs])
+        bare = await ceiling(api, name="bare Bot", bot=bare_bot(api), chats=chats, message=message)
+        ext = await ceiling(
+            api, name="ExtBot as ours", bot=configured_bot(api), chats=chats, message=message
+        )
+        ours.run, bare.run, ext.run = (
+            f"{name} #{repetition + 1}" for name in ("lifted", "bare Bot", "ExtBot as ours")
+        )
+        lifted.append((ours, bare, ext))
+    profiled = await profile_lifted(api, args) if args.profile else None
+    return default, lifted, profiled
+
+
+def telegram_summary(
+    args: argparse.Namespace,
+    default: Run,
+    lifted: list[tuple[Run, Run, Run]],
+    profiled: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Print the Telegram runs' summary (and the profile); what goes into the JSON."""
     ratios = [ours.achieved_per_s / bare.achieved_per_s for ours, bare, _ in lifted]
     summary = {
         "default_achieved_over_configured": default.achieved_over_configured,
@@ -570,17 +619,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         print(f"self time by library, the call tree is in {profiled['tree']}):")
         shares = [(name, f"{t:.2f}", f"{t / total:.1%}") for name, t in seconds.items()]
         print_table(("library", "s", "share"), shares[:12])
-    return {
-        "database": "SQLite" if args.database_url is None else "PostgreSQL",
-        "server": "same process" if args.same_process else "separate process",
-        "concurrency": BATCH,
-        "python": platform.python_version(),
-        "versions": {name: _version(name) for name in VERSIONS},
-        "cpus": os.cpu_count(),
-        "summary": summary,
-        "runs": [asdict(run) for run in runs],
-        "profile": profiled,
-    }
+    return summary
 
 
 def _version(name: str) -> str | None:
@@ -677,22 +716,44 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", help="PostgreSQL server to use (default: SQLite)")
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
-    parser.add_argument("--quick", action="store_true", help="fewer at the default rate")
+    parser.add_argument("--quick", action="store_true", help="fewer at the configured rates")
     parser.add_argument("--repeat", type=int, default=3, help="lifted runs and ceilings")
     parser.add_argument("--profile", action="store_true", help="profile a lifted run too")
     parser.add_argument(
         "--same-process", action="store_true", help="run the Bot API server in this process"
     )
+    parser.add_argument(
+        "--channels",
+        type=channels,
+        default=CHANNELS,
+        help=f"comma-separated, of {','.join(CHANNELS)} (default: all)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-if __name__ == "__main__":
+CHANNELS = frozenset({"telegram", "whatsapp", "mixed"})
+
+
+def channels(value: str) -> frozenset[str]:
+    chosen = frozenset(name.strip() for name in value.split(",") if name.strip())
+    if not chosen or chosen - CHANNELS:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(sorted(CHANNELS))}")
+    return chosen
+
+
+def cli() -> None:
     args = parse_args()
     if args.serve:
         asyncio.run(serve())
-        raise SystemExit(0)
+        return
     if args.database_url and args.database_url.startswith("sqlite"):
         raise SystemExit("SQLite is the default: leave out --database-url (a temp file is used)")
     report = asyncio.run(main(args))
     write_json(args.json, report)
+
+
+if __name__ == "__main__":
+    from bench import broadcast  # the module bench.broadcast_whatsapp imports, not a second copy
+
+    broadcast.cli()

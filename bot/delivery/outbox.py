@@ -120,6 +120,7 @@ class Outbox:
         self.claims = Claims(db, self.claimer, patience=DEAD_EVERY)
         self.progress = progress or Progress(bot=bot, db=db, health=health)
         self._ticks = progress is None
+        self._looking: asyncio.Task[None] | None = None
         """The outbox that made the progress keeper keeps it up to date (one per process)."""
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -140,14 +141,18 @@ class Outbox:
     def kick(self) -> None:
         self._wake.set()
 
-    async def start(self, *, only_process: bool) -> None:
+    async def start(self, *, only_process: bool, release: bool = True) -> None:
         """Release rows claimed by a process that died, then start the worker.
 
         The only process (SQLite) releases every claimed row at once; with several processes
         (PostgreSQL) the rows of processes that hold no lock any more (`bot.delivery.claims`), and
-        rows older than the lease that no process marked as its own."""
+        rows older than the lease that no process marked as its own. Without `release` (the
+        outbox of another channel in this process released already) nothing is given back:
+        on SQLite that would give back what that outbox claimed since."""
         await self.claims.hold()
-        if only_process:
+        if not release:
+            pass
+        elif only_process:
             await self.release_stale(now=utcnow() + LEASE, unmarked_only=False)
         else:
             await self.release_stale(now=utcnow())
@@ -179,6 +184,9 @@ class Outbox:
             await asyncio.wait_for(self._flush(), timeout=5.0)
             self._in_hand.clear()  # nothing is being sent any more
             await self._release_own()
+        if self._looking is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(self._looking, timeout=5.0)
         await self.claims.close()
         self._task, self._stopping = None, False
 
@@ -388,12 +396,26 @@ class Outbox:
         rounds = {job.round_id for job in batch.jobs}
         more = {job.round_id for job in upcoming.jobs} if upcoming else set()
         try:
-            await self.progress.report(rounds & more)
-            await self.progress.report(rounds - more, maybe_done=True)
+            if self._ticks:
+                await self.progress.report(rounds & more)
+                await self.progress.report(rounds - more, maybe_done=True)
+            else:  # its own keeper shows the rest; never wait for Telegram's edit here
+                self.progress.watch(rounds)
+                self._looking = asyncio.create_task(self._look(rounds - more))
             reminders = {job.round_id for job in batch.jobs if job.kind is RoundKind.reminder}
             if reminders - more:
                 async with self.db.begin() as session:
                     await outbox.forget_finished_reminders(session, round_ids=reminders - more)
+        except Exception as error:  # shown at the next tick
+            if is_outage(error):
+                self.health.database.failed(error)
+            else:
+                log.warning("progress not reported (%s)", type(error).__name__)
+
+    async def _look(self, rounds: set[int]) -> None:
+        """Progress of rounds this channel may have just finished, in the background."""
+        try:
+            await self.progress.report(rounds, maybe_done=True)
         except Exception as error:  # shown at the next tick
             if is_outage(error):
                 self.health.database.failed(error)
@@ -506,8 +528,8 @@ class Outboxes:
         return sum(await asyncio.gather(*(box.drain() for box in self.boxes.values())))
 
     async def start(self, *, only_process: bool) -> None:
-        for box in self.boxes.values():
-            await box.start(only_process=only_process)
+        for index, box in enumerate(self.boxes.values()):
+            await box.start(only_process=only_process, release=index == 0)
 
     async def stop(self, *, grace: float = 30.0) -> None:
         await asyncio.gather(*(box.stop(grace=grace) for box in self.boxes.values()))

@@ -109,9 +109,9 @@ class WhatsApp:
         """One message to a person who just wrote (replies go before broadcasts); tried
         again for about two minutes when WhatsApp is busy or away. False if given up."""
         for wait in (*REPLY_TRIES, None):
-            await self.pace.take(bulk=False)
             try:
-                await self.api.send(address, body)
+                async with self.pace.slot(bulk=False):
+                    await self.api.send(address, body)
                 return True
             except GraphError as error:
                 if error.code == 190:
@@ -130,8 +130,8 @@ class WhatsApp:
     async def mark_read(self, message_id: str) -> None:
         """Blue ticks once a message was handled (never a reason to fail the handling)."""
         try:
-            await self.pace.take(bulk=False)
-            await self.api.mark_read(message_id)
+            async with self.pace.slot(bulk=False):
+                await self.api.mark_read(message_id)
         except (GraphError, Unreachable) as error:
             log.info("WhatsApp read mark not set (%s)", type(error).__name__)
 

@@ -107,10 +107,10 @@ class WhatsAppCourier:
         message_id = ""
         try:
             for outgoing in sent:
-                await self.wa.pace.take(bulk=True, person=job.address)
-                if not self.wa.may_broadcast:
-                    return _paused(job)
-                message_id = await self.wa.api.send(job.address, outgoing.body)
+                async with self.wa.pace.slot(bulk=True, person=job.address):
+                    if not self.wa.may_broadcast:
+                        return _paused(job)
+                    message_id = await self.wa.api.send(job.address, outgoing.body)
         except GraphError as error:
             return None if error.code == 131047 else await self._refused(job, error)
         except Unreachable as error:
@@ -137,11 +137,12 @@ class WhatsAppCourier:
     async def _send_template(self, job: Claimed, view: PollView) -> Outcome:
         language = job.language
         for _ in range(2):
-            await self.wa.pace.take(bulk=True, person=job.address)
-            if not self.wa.may_broadcast:
-                return _paused(job)
             try:
-                message_id = await self.wa.api.send(job.address, self._body(job, view, language))
+                async with self.wa.pace.slot(bulk=True, person=job.address):
+                    if not self.wa.may_broadcast:
+                        return _paused(job)
+                    body = self._body(job, view, language)
+                    message_id = await self.wa.api.send(job.address, body)
             except GraphError as error:
                 if error.code == 132001 and language != job.council_language:
                     await self.wa.tell_staff(

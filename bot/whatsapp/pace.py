@@ -1,32 +1,54 @@
-"""The WhatsApp number's own rate: at most `per_second` messages in any second (Meta allows
-80 per number), replies to people first, broadcasts evenly spaced in what is left, and never
-more than one broadcast message a second to the same person (Meta's pair rate is about one
-per six seconds on average, with bursts allowed: a round sends each person one message)."""
+"""The WhatsApp number's own rate: at most `per_second` messages arrive at Meta in any second
+(Meta allows 80 per number), replies to people first, broadcasts evenly spaced just below the
+rate in what is left, and never more than one broadcast message a second to the same person
+(Meta's pair rate is about one per six seconds on average, with bursts allowed: a round sends
+each person one message).
+
+As for Telegram (`bot.delivery.rate`), a call holds its slot from the moment it starts until
+one second after its answer came back, so however the network bunches the calls together on
+the way, no second at Meta's end can see more of them than the limit."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 
 PER_PERSON = 1.0
 """Seconds between two broadcast messages to one person."""
+HEADROOM = 0.97
+"""Broadcasts are spaced at this share of the rate, so replies always find a slot."""
 
 
 class Pace:
-    """Waits until a message may go."""
+    """Waits until a message may go, and holds its slot while it is under way."""
 
     def __init__(self, per_second: float) -> None:
         self.per_second = per_second
-        self.interval = 1.0 / per_second
-        self._starts: deque[float] = deque()
+        self.limit = max(1, math.floor(per_second))
+        self.interval = 1.0 / (per_second * HEADROOM)
+        self._in_flight = 0
+        self._ended: deque[float] = deque()
         self._next_bulk = 0.0
         self._replies_waiting = 0
         self._people: dict[Hashable, float] = {}
 
-    async def take(self, *, bulk: bool, person: Hashable | None = None) -> None:
-        """Wait for a free slot: a reply for the next one, a broadcast for its turn."""
+    @asynccontextmanager
+    async def slot(self, *, bulk: bool, person: Hashable | None = None) -> AsyncIterator[None]:
+        """A reply waits for the next free slot, a broadcast for its turn; the slot is held
+        until a second after the call's answer."""
+        await self._take(bulk=bulk, person=person)
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._ended.append(time.monotonic())
+
+    async def _take(self, *, bulk: bool, person: Hashable | None) -> None:
         if not bulk:
             self._replies_waiting += 1
         try:
@@ -34,13 +56,12 @@ class Pace:
                 await self._turn(person)
             while True:
                 now = time.monotonic()
-                while self._starts and now - self._starts[0] >= 1.0:
-                    self._starts.popleft()
-                full = len(self._starts) >= self.per_second
+                while self._ended and now - self._ended[0] >= 1.0:
+                    self._ended.popleft()
+                full = self._in_flight + len(self._ended) >= self.limit
                 if not full and not (bulk and self._replies_waiting):
-                    self._starts.append(now)
                     return
-                wait = self._starts[0] + 1.0 - now if full else self.interval / 4
+                wait = self._ended[0] + 1.0 - now if full and self._ended else self.interval / 4
                 await asyncio.sleep(max(wait, 0.001))
         finally:
             if not bulk:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 
 from bot.__main__ import configure_logging
 from bot.botapi import LocalBotApi
+from bot.chat.context import SERVICES
 from bot.config import Settings
 from bot.run.whatsapp import KEY as WHATSAPP_PARTS
 from bot.wasim import LocalWhatsApp, WaUser
@@ -378,3 +379,25 @@ async def test_a_window_that_closed_unseen_gets_the_template(
     assert [code for _, _, code in wa.rejected] == [131047]
     assert user.last.kind == "template", "switched to the template at once"
     assert [row[:3] for row in await deliveries(wabot)] == [("sent", 1, True)]
+
+
+async def test_rows_of_both_channels_waiting_at_a_start_go_once(
+    api: LocalBotApi, wa: LocalWhatsApp, wabot: RunningBot
+) -> None:
+    boxes = wabot.app.bot_data[SERVICES].outbox
+    await boxes.stop()  # as if the bot had stopped with a round waiting
+    telegram = await populate(wabot.db, count=60, first_id=5_000)
+    numbers = await populate(
+        wabot.db, count=60, first_id=31_600_000_000, channel="whatsapp", window_open=True
+    )
+    for number in telegram:
+        api.user(number)
+    for number in numbers:
+        wa.user(str(number))
+    await open_poll_now(wabot.db, questions=[QUESTION])
+    await boxes.start(only_process=wabot.db.is_sqlite)  # the start of both channels' outboxes
+    await send_everything(wabot)
+    per_chat = Counter(record.chat_id for record in api.sends if record.action == "send")
+    per_number = Counter(record.to for record in wa.sends)
+    assert set(per_chat.values()) == {1} and len(per_chat) == 60, "each Telegram family once"
+    assert set(per_number.values()) == {1} and len(per_number) == 60, "each WhatsApp family once"
