@@ -120,7 +120,8 @@ async def record_status(
     session: AsyncSession, *, message_id: str, status: str, codes: tuple[int, ...]
 ) -> Receipt | None:
     """Apply one status; a late, repeated or out-of-order one never moves a row backwards:
-    `delivered` after `read` changes nothing, and `failed` only counts before delivery."""
+    `delivered` after `read` changes nothing, and `failed` only counts before delivery.
+    None when no delivery has this message id (yet)."""
     row = (
         await session.execute(
             select(Delivery.id, Delivery.round_id, Delivery.receipt).where(
@@ -140,7 +141,7 @@ async def record_status(
         )
         return Receipt(delivery_id, round_id)
     if status != "failed" or receipt >= RECEIPTS["delivered"]:
-        return None
+        return Receipt(delivery_id, round_id)  # ours, and nothing to change
     code = codes[0] if codes else 0
     values: dict[str, object]
     if code == WINDOW_CLOSED:  # it went free-form just as the window closed: a template now

@@ -77,7 +77,12 @@ def build(
             outbox.kick()  # a row may wait to go again (as a template)
 
     webhook = Webhook(
-        settings.whatsapp, db=db, lanes=lanes, on_status=received, on_outage=health.database.failed
+        settings.whatsapp,
+        db=db,
+        lanes=lanes,
+        on_status=received,
+        on_outage=health.database.failed,
+        expects=channel.expects,
     )
     return WhatsAppParts(channel, courier, outbox, families, lanes, webhook)
 

@@ -31,6 +31,7 @@ NUMBERS = ("whatsapp", "numbers")
 REPLY_TRIES = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Seconds between tries of a reply that did not get through (about two minutes in all)."""
 ALERT_EVERY = 3600.0
+SENT_MEMORY = 60.0
 Alert = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Tell staff on Telegram: a text key of ours and its values."""
 
@@ -53,6 +54,20 @@ class WhatsApp:
         """Why bulk sending stopped (a quality or policy block by Meta); None while it may."""
         self.halted_until = 0.0
         self.token_refused = False
+        self._sent: dict[str, float] = {}
+        """Message ids the outbox sent in the last minute (their outcome may not be recorded
+        yet when Meta's first status arrives)."""
+
+    def just_sent(self, message_id: str) -> None:
+        now = time.monotonic()
+        if len(self._sent) > 20_000:
+            self._sent = {key: at for key, at in self._sent.items() if now - at < SENT_MEMORY}
+        self._sent[message_id] = now
+
+    def expects(self, message_id: str) -> bool:
+        """True when a status about this message may just be early (a broadcast of ours)."""
+        at = self._sent.get(message_id)
+        return at is not None and time.monotonic() - at < SENT_MEMORY
 
     @property
     def may_broadcast(self) -> bool:

@@ -118,6 +118,7 @@ class WhatsAppCourier:
         numbers = next((outgoing.numbers for outgoing in sent if outgoing.numbers), None)
         if numbers:
             await self.wa.remember_numbers(job.address, numbers)
+        self.wa.just_sent(message_id)
         return _sent(job, message_id, template=False)
 
     async def _template(self, job: Claimed, view: PollView | None) -> Outcome:
@@ -157,6 +158,7 @@ class WhatsAppCourier:
                 return await self._refused(job, error)
             except Unreachable as error:
                 return later(job, job.attempts + 1, f"WhatsApp: {error}"[:64], self._give_up)
+            self.wa.just_sent(message_id)
             return _sent(job, message_id, template=True)
         return Outcome(
             job.delivery_id, DeliveryStatus.failed, job.attempts + 1, error="template missing"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from bot.chat.buttons import ANSWERING, FORGET, LANGUAGE, SIGNUP, STARTING, parse
+from bot.chat.buttons import ANSWERING, FORGET, LANGUAGE, SIGNUP, STARTING, parse, plain_number
 from bot.chat.screens import Reply, Screen
 from bot.chat.throttle import Throttle
 from bot.config import Settings
@@ -178,9 +178,12 @@ class Families:
         t = family.t
         if step == "n":
             return _said(t("whatsapp.later"))
+        delivery_id = plain_number(value)
+        if delivery_id is None:
+            return Reply(toast=t("common.stale_button"))
         async with self.core.db.begin() as session:
             waiting = await whatsapp.started(
-                session, delivery_id=int(value), person_id=family.person.id
+                session, delivery_id=delivery_id, person_id=family.person.id
             )
             if waiting is None:
                 return Reply(toast=t("common.stale_button"))

@@ -6,10 +6,17 @@ the bot needs are read; anything else, or anything malformed, is passed over."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from storage.models import Address
+
+WA_ID = re.compile(r"[1-9]\d{5,19}")
+"""A number with its country code, digits only (as `wa_id` and `from` carry it)."""
+BSUID = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
+"""A business-scoped user id: country, optionally ENT, and up to 128 letters and digits."""
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 @dataclass(frozen=True)
@@ -80,18 +87,19 @@ def _users(value: dict[str, Any]) -> dict[str, str]:
     users = {}
     for contact in _list(value.get("contacts")):
         contact = _dict(contact)
-        wa_id, user_id = contact.get("wa_id"), contact.get("user_id")
-        if isinstance(wa_id, str) and isinstance(user_id, str):
+        wa_id = _id(contact.get("wa_id"), WA_ID)
+        user_id = _id(contact.get("user_id"), BSUID)
+        if wa_id and user_id:
             users[wa_id] = user_id
     return users
 
 
 def _incoming(message: dict[str, Any], users: dict[str, str]) -> Incoming | None:
-    message_id = message.get("id")
-    wa_id = _text(message.get("from")) or None
-    user_id = _text(message.get("from_user_id")) or (users.get(wa_id) if wa_id else None) or None
-    if not isinstance(message_id, str) or not (wa_id or user_id):
-        return None
+    message_id = _id(message.get("id"), MESSAGE_ID)
+    wa_id = _id(message.get("from"), WA_ID)
+    user_id = _id(message.get("from_user_id"), BSUID) or (users.get(wa_id) if wa_id else None)
+    if message_id is None or not (wa_id or user_id):
+        return None  # not something Meta sends: nobody to answer
     kind = str(message.get("type", ""))
     base = {"message_id": message_id, "wa_id": wa_id, "user_id": user_id}
     if kind == "text":
@@ -109,24 +117,37 @@ def _incoming(message: dict[str, Any], users: dict[str, str]) -> Incoming | None
         system = _dict(message.get("system"))
         change = system.get("type")
         if change == "user_changed_number":
-            return Incoming(**base, kind="number_changed", new_wa_id=_text(system.get("wa_id")))
+            new_wa_id = _id(system.get("wa_id"), WA_ID)
+            return Incoming(**base, kind="number_changed", new_wa_id=new_wa_id)
         if change == "user_changed_user_id":
-            new = _text(system.get("user_id")) or _text(system.get("new_user_id"))
+            new = _id(system.get("user_id"), BSUID) or _id(system.get("new_user_id"), BSUID)
             return Incoming(**base, kind="number_changed", new_user_id=new)
         return None
     return Incoming(**base, kind=kind or "unsupported")
 
 
 def _status(status: dict[str, Any]) -> Status | None:
-    message_id, state = status.get("id"), status.get("status")
-    if not isinstance(message_id, str) or not isinstance(state, str):
+    message_id, state = _id(status.get("id"), MESSAGE_ID), status.get("status")
+    if message_id is None or not isinstance(state, str):
         return None
     codes = tuple(
-        int(error["code"])
+        code
         for error in _list(status.get("errors"))
-        if isinstance(error, dict) and str(error.get("code", "")).isdigit()
+        if isinstance(error, dict) and (code := _code(error.get("code"))) is not None
     )
-    return Status(message_id, state, codes)
+    return Status(message_id, state[:16], codes)
+
+
+def _code(value: Any) -> int | None:
+    """Meta's error code: an int, or plain ASCII digits (not "²", not thousands of them)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value < 10**9 else None
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _id(value: Any, shape: re.Pattern[str]) -> str | None:
+    return value if isinstance(value, str) and shape.fullmatch(value) else None
 
 
 def _list(value: Any) -> list[Any]:

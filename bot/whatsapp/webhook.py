@@ -34,7 +34,9 @@ AGAIN_EVERY = 2.0
 GIVE_UP_AFTER = 600.0
 EARLY_TRIES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds to wait before a status about a message we have not recorded yet is tried again:
-it can arrive before the send's own outcome is stored (a fraction of a second later)."""
+it can arrive before the send's own outcome is stored (a fraction of a second later). Only
+statuses of messages this process's outbox just sent are tried again; those of replies (no
+outbox row) and of strangers' ids are dropped at once."""
 Handle = Callable[[Incoming], Awaitable[None]]
 
 
@@ -112,8 +114,10 @@ class Webhook:
         lanes: Lanes,
         on_status: Callable[[list[whatsapp.Receipt]], None],
         on_outage: Callable[[BaseException], None],
+        expects: Callable[[str], bool] = lambda message_id: True,
     ) -> None:
         self.settings = settings
+        self._expects = expects
         self.db = db
         self.lanes = lanes
         self._on_status = on_status
@@ -171,10 +175,10 @@ class Webhook:
                 receipt = await whatsapp.record_status(
                     session, message_id=status.message_id, status=status.status, codes=status.codes
                 )
-                if receipt is None:
-                    early.append(status)
-                else:
+                if receipt is not None:
                     receipts.append(receipt)
+                elif self._expects(status.message_id):
+                    early.append(status)  # a broadcast whose outcome is not recorded yet
         for status in early:
             task = asyncio.create_task(self._later(status))
             self._early.add(task)

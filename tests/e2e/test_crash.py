@@ -1,6 +1,7 @@
-"""Crash safety with real processes: SIGKILL in the middle of a broadcast, SIGKILL right after
-Telegram handed out a batch of answers, and two worker processes sharing one broadcast on
-PostgreSQL."""
+"""Crash safety with real processes: SIGKILL in the middle of a broadcast (on Telegram, and on
+WhatsApp with the webhook of the child process answering the simulator's statuses), SIGKILL
+right after Telegram handed out a batch of answers, and two worker processes sharing one
+broadcast on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,17 +19,23 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
 from bot.config import TelegramSettings
+from bot.wasim import LocalWhatsApp
 from storage import councils
 from storage.db import Database
 from storage.models import Answer, Delivery, DeliveryStatus, Respondent
 from tests.builders import COUNCILS, PSEUDONYM_KEY, open_poll_now, populate
+from tests.e2e.conftest import VERIFY_TOKEN, free_port
 
 ROOT = Path(__file__).parents[2]
 QUESTION = [{"kind": "yes_no", "text": "Alles goed?"}]
 DEFAULT_RATE = int(TelegramSettings().messages_per_second)
 
 
-def write_config(folder: Path, api: LocalBotApi, db_url: str, rate: int) -> Path:
+def write_config(
+    folder: Path, api: LocalBotApi, db_url: str, rate: int, wa: LocalWhatsApp | None = None
+) -> Path:
+    """The child's config file; with `wa`, the WhatsApp channel on, pointed at it, and its
+    webhook on a free port (the simulator told where, for its statuses)."""
     config = folder / "config.toml"
     lines = [
         "[telegram]",
@@ -40,6 +47,21 @@ def write_config(folder: Path, api: LocalBotApi, db_url: str, rate: int) -> Path
         "[privacy]",
         f'pseudonym_key = "{PSEUDONYM_KEY}"',
     ]
+    if wa is not None:
+        port = free_port()
+        wa.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
+        lines += [
+            "[whatsapp]",
+            f'phone_number_id = "{wa.phone_number_id}"',
+            f'token = "{wa.token}"',
+            f'app_secret = "{wa.app_secret}"',
+            f'verify_token = "{VERIFY_TOKEN}"',
+            f'business_number = "{wa.business_number}"',
+            f'base_url = "{wa.base_url}"',
+            f"messages_per_second = {rate}",
+            'listen = "127.0.0.1"',
+            f"port = {port}",
+        ]
     for council in COUNCILS:
         lines += [
             "[[councils]]",
@@ -63,14 +85,22 @@ def start(config: Path, command: str = "run") -> subprocess.Popen[bytes]:
     )
 
 
-async def prepared(db_url: str, count: int, first_id: int, api: LocalBotApi) -> list[int]:
+async def prepared(
+    db_url: str, count: int, first_id: int, api: LocalBotApi, wa: LocalWhatsApp | None = None
+) -> list[int]:
+    """`count` families with an open poll to send them; with `wa`, on WhatsApp, each of
+    whom wrote today (their 24-hour window is open, in the database and the simulator)."""
     db = Database(db_url)
     await db.upgrade()
     async with db.begin() as session:
         await councils.sync_councils(session, configured=COUNCILS)
-    ids = await populate(db, count=count, first_id=first_id)
-    for telegram_id in ids:
-        api.user(telegram_id)
+    channel = "telegram" if wa is None else "whatsapp"
+    ids = await populate(db, count=count, first_id=first_id, channel=channel, window_open=True)
+    for family_id in ids:
+        if wa is None:
+            api.user(family_id)
+        else:
+            wa.user(str(family_id)).last_message_at = wa.now()
     await open_poll_now(db, questions=QUESTION)
     await db.dispose()
     return ids
@@ -99,21 +129,38 @@ def sends_per_chat(api: LocalBotApi) -> Counter[int]:
     return Counter(record.chat_id for record in api.sends if record.action == "send")
 
 
+def sends_per_number(wa: LocalWhatsApp) -> Counter[int]:
+    """Messages WhatsApp accepted, per family (read marks are not messages)."""
+    return Counter(int(record.to) for record in wa.sends)
+
+
+@pytest.mark.parametrize("channel", ["telegram", "whatsapp"])
 async def test_sigkill_mid_broadcast_loses_nobody(
-    api: LocalBotApi, db_url: str, tmp_path: Path
+    api: LocalBotApi, wa: LocalWhatsApp, db_url: str, tmp_path: Path, channel: str
 ) -> None:
-    """At the default rate, outcomes are recorded as they happen: only the sends in flight at
-    the kill may go out twice (at most 3)."""
-    ids = await prepared(db_url, 150, 7_000_000, api)
-    config = write_config(tmp_path, api, db_url.replace("+asyncpg", ""), rate=DEFAULT_RATE)
+    """At Telegram's default rate (30/s, on WhatsApp too), outcomes are recorded as they
+    happen: only the sends in flight at the kill may go out twice (at most 3). On WhatsApp
+    the statuses of the sends come to the child's webhook, also while it dies; afterwards
+    each family has the question and every row is sent."""
+    on_whatsapp = wa if channel == "whatsapp" else None
+    first_id = 31_612_000_000 if on_whatsapp else 7_000_000
+    ids = await prepared(db_url, 150, first_id, api, on_whatsapp)
+    url = db_url.replace("+asyncpg", "")
+    config = write_config(tmp_path, api, url, rate=DEFAULT_RATE, wa=on_whatsapp)
+
+    def sent() -> Counter[int]:
+        return sends_per_number(wa) if on_whatsapp else sends_per_chat(api)
+
+    async def fifty_sent() -> bool:
+        return len(sent()) >= 50
 
     first = start(config)
     try:
-        await wait_until(lambda: _at_least(api, 50), within=60, what="50 sends before the kill")
+        await wait_until(fifty_sent, within=60, what="50 sends before the kill")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
-    sent_before = len(sends_per_chat(api))
+    sent_before = len(sent())
     assert sent_before < len(ids), "killed in the middle"
 
     second = start(config)
@@ -123,10 +170,25 @@ async def test_sigkill_mid_broadcast_loses_nobody(
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
 
-    per_chat = sends_per_chat(api)
+    per_chat = sent()
     assert set(per_chat) == set(ids), "0 lost"
     duplicates = sum(count - 1 for count in per_chat.values())
     assert duplicates <= 3, f"{duplicates} sent twice; only the sends in flight may be"
+    if on_whatsapp:
+        questions = [user.last for user in wa.users.values()]
+        assert all(message and "Alles goed?" in message.body for message in questions)
+        assert await delivery_statuses(db_url) == {DeliveryStatus.sent: len(ids)}
+
+
+async def delivery_statuses(db_url: str) -> dict[DeliveryStatus, int]:
+    db = Database(db_url)
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        )
+        found = dict(rows.all())
+    await db.dispose()
+    return found
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="needs PostgreSQL (DATABASE_URL)")

@@ -16,12 +16,29 @@ write answers (to their own poll, valid for the question), respondents with thei
 and conversation states; every other table keeps its number of rows, and the other council's
 polls stay as they were. Afterwards a new family still signs up and answers. Left out, as the
 inputs that legitimately delete their sender: /forget and its "fg:" button.
+
+WhatsApp: signed POSTs to the bot's real webhook, fewer but each real work (the signature, the
+message ids stored, the family core's answer sent to the local Cloud API, a read mark): per
+test, edge cases once (every prefix and step of the registry with real, huge and odd parts as
+reply button, list row and template quick reply, about 630 taps in 210 bodies; bodies that are
+not JSON; texts of 5,000 and 3.1 million characters; a body over the 3 MiB limit, refused
+with 413) and then 12 random batches of 25 bodies (about 450 messages and 150 statuses):
+broken envelopes and wrong types in every field, unknown message types, missing ids, BSUID-only
+senders, HTML and NUL in texts, system messages, statuses with unknown ids, odd states and
+codes, ids again in one body and across bodies, wrong signatures. About 1,100 messages a
+test, 5-7 s on SQLite; ten thousand would not fit the suite's budget. After every batch: the
+webhook answered 200 (403 unsigned), nothing was logged at ERROR, every well-formed message
+id was handled exactly once (the read marks) and stored once, strangers stored nothing else,
+families only answers and drafts. Afterwards a new family joins on WhatsApp and answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -39,9 +56,15 @@ from bot.chat.buttons import FORGET, REGISTRY
 from bot.chat.commands import COMMANDS
 from bot.chat.throttle import Throttle
 from bot.run.polling import handle_batch, readable
+from bot.run.whatsapp import KEY as WHATSAPP_PARTS
+from bot.wasim import LocalWhatsApp, WaUser
+from bot.wasim.webhook import encode, sign
+from bot.whatsapp import webhook as whatsapp_webhook
+from bot.whatsapp.webhook import MAX_BODY
+from bot.whatsapp.words import vocabulary
 from handlers import gate
 from storage import templates
-from storage.models import Answer, Council, Option, Poll, Question, Role, metadata
+from storage.models import Answer, Council, Delivery, Option, Poll, Question, Role, metadata
 from tests.builders import (
     answered_poll,
     make_invite,
@@ -49,7 +72,8 @@ from tests.builders import (
     open_poll_now,
     sign_up,
 )
-from tests.e2e.conftest import RunningBot, polling_bot
+from tests.e2e.conftest import RunningBot, polling_bot, with_whatsapp
+from tests.e2e.families import OnWhatsApp, join
 
 BATCH = 100
 STRANGERS = (900_001, 900_002, 900_003, 900_004, 777_000_000_001, 2**52 - 1)
@@ -551,3 +575,529 @@ async def _still_works(api: LocalBotApi, bot: RunningBot, world: World) -> None:
     await newcomer.press("Goed")
     assert newcomer.last.text.startswith("Dank je wel!")
     assert not world.errors
+
+
+# ---- WhatsApp: signed webhook POSTs, the way Meta sends them --------------------------------
+
+WA_STRANGERS = ("31699900001", "31699900002", "447700900123")
+WA_BSUIDS = ("NL.1349120865530274191", "US.ENT.99", "XX." + "a1" * 64)
+"""Business-scoped user ids; the last is as long as Meta allows (`CC.` and 128 characters)."""
+WA_ODD = ("+31612345678", "abc", "9" * 200, "31\x0061", " ", "٣١٦", "NL.")
+WA_FAMILY, WA_FAMILY_TOO, WA_FAMILY_BSUID = "31612399001", "31612399002", "NL.7770001112223334445"
+WA_NEWCOMER, WA_NEWCOMER_BSUID = "31612399009", "NL." + "9" * 128
+WA_SECRET = "wa-test-app-secret"
+"""LocalWhatsApp's app secret (the fixture checks), to sign a body the wrong way."""
+WA_BATCH = 25
+"""Bodies per batch (about 45 messages and statuses in them), posted at once."""
+WA_EXAMPLES = 12
+HUGE_ID = "wamid." + "A" * 400
+NOT_JSON = (b"", b"not json", b"\xff\xfe\x00", b"[1,2", b"null", b"5", b'"x"', b"[]", b"{}")
+ALL_PREFIXES = tuple(
+    shape
+    for button in REGISTRY.values()
+    for shape in (button.prefix, *(f"{button.prefix}:{step}" for step in button.steps))
+)
+"""PREFIXES with "fg" (forget me): a stranger may forge it too (there is nobody to forget)."""
+bad_codes = st.one_of(
+    st.integers(-5, 10**6),
+    st.sampled_from([131047, 131026, 131000, 131048, 368, 190, 2**63, True, None, 1.5]),
+    numbers,
+    st.sampled_from(["abc", "", "9" * 5000]),
+)
+"""Error codes in a status: real, wrong types, odd digits ("²", "٣"), over int()'s limit."""
+OTHER_TYPES = ("image", "sticker", "location", "contacts", "reaction", "unsupported", "order")
+OTHER_TYPES += ("video", "document", "request_welcome", "future_type")
+not_text = st.sampled_from([None, 5, [], {}, ["x"], {"body": 5}, True, 1.5])
+"""A value of a field that must be text (an id, a sender), of any other type."""
+bad_fields = st.sampled_from([None, 5, "x", [], {}, ["x"], {"body": 5}, {"id": None}, True])
+wa_texts = st.one_of(
+    words,
+    numbers,
+    long_texts,
+    st.builds(lambda piece, size: (piece * size)[:size], words, st.integers(4097, 20_000)),
+    st.sampled_from(["a\x00b", "<script>alert(1)</script>", "*vet* _schuin_ ~weg~ ```x```"]),
+)
+
+
+@dataclass
+class Post:
+    """One webhook POST: its bytes, how it is signed, what the bot must answer, and which
+    message ids it must handle (well-formed, signed, for our number) or may (odd but legal)."""
+
+    body: bytes
+    signature: str | None = "valid"
+    answer: int = 200
+    must: set[str] = field(default_factory=set)
+    maybe: set[str] = field(default_factory=set)
+
+    def __repr__(self) -> str:
+        body = self.body[:1500] + (b"..." if len(self.body) > 1500 else b"")
+        return f"Post({body!r}, signature={self.signature!r}, answer={self.answer})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # how Hypothesis shows it
+        printer.text(repr(self))
+
+
+@dataclass
+class WaWorld:
+    """What the WhatsApp fuzz keeps between batches."""
+
+    world: World
+    sink: Any
+    """A simulated user that owns every fuzzed message id, so the read marks (the bot marks a
+    message read once it handled it) count how often each id was handled."""
+    inbound: int = 0
+    """Message ids stored before the fuzz (the families' own, as they joined)."""
+    handled: set[str] = field(default_factory=set)
+    maybe: set[str] = field(default_factory=set)
+
+
+@st.composite
+def wa_message(
+    draw: st.DrawFn, people: tuple[tuple[str | None, str | None], ...], data: Any, texts: Any
+) -> tuple[dict[str, Any], str]:
+    """One message, and whether it must be handled ("must"), may be ("maybe") or not."""
+    wa_id, user_id = draw(st.sampled_from(people))
+    message: dict[str, Any] = {}
+    verdict = "must"
+    sender = draw(st.integers(0, 12))
+    if sender == 0:
+        message["from"] = draw(not_text)
+        wa_id = None
+    elif sender == 1:  # not a number Meta sends: the bot may answer it or pass it over
+        wa_id, user_id = draw(st.sampled_from(WA_ODD)), None
+        verdict = "maybe"
+    if wa_id is not None:
+        message["from"] = wa_id
+    if user_id is not None:
+        message["from_user_id"] = user_id
+    if not (wa_id or user_id):
+        verdict = "never"
+    ids = draw(st.integers(0, 12))
+    if ids == 0:
+        verdict = "never"  # no id at all
+    elif ids == 1:
+        message["id"] = draw(not_text)
+        verdict = "never"
+    elif ids == 2:
+        message["id"] = draw(st.sampled_from([HUGE_ID, ""]))
+        verdict = "maybe" if message["id"] == "" and verdict == "must" else verdict
+    else:
+        message["id"] = f"wamid.FZ{draw(st.integers(0, 1500))}"  # often again: duplicates
+    message["timestamp"] = draw(st.sampled_from(["1767225600", "1767225600000", "x", 5, None]))
+    kind = draw(
+        st.sampled_from(["text", "text", "text", "tap", "tap", "tap", "quick", "audio", "other"])
+    )
+    if kind == "text":
+        body = draw(texts) if draw(st.integers(0, 8)) else draw(bad_fields)
+        message |= {"type": "text", "text": {"body": body}}
+        if not draw(st.integers(0, 8)):
+            message["text"] = draw(bad_fields)
+    elif kind == "tap":
+        shape = draw(st.sampled_from(["button_reply", "list_reply", "nfm_reply", "x", None]))
+        reply = {"id": draw(data), "title": draw(words), "description": draw(words)}
+        if not draw(st.integers(0, 8)):
+            reply = draw(bad_fields)
+        message |= {"type": "interactive", "interactive": {"type": shape, shape or "y": reply}}
+    elif kind == "quick":
+        payload = draw(data) if draw(st.integers(0, 8)) else draw(bad_fields)
+        message |= {"type": "button", "button": {"payload": payload, "text": draw(words)}}
+    elif kind == "audio":
+        message |= {"type": draw(st.sampled_from(["audio", "voice"])), "audio": draw(bad_fields)}
+    else:
+        other = draw(st.sampled_from([*OTHER_TYPES, "", 5, None, "system"]))
+        message |= {"type": other, str(other): draw(bad_fields)}
+        if other == "system":
+            change = draw(
+                st.sampled_from(
+                    ["user_changed_number", "user_changed_user_id", "customer_identity_changed"]
+                )
+            )
+            new = draw(st.sampled_from([*WA_STRANGERS, *WA_BSUIDS, *WA_ODD]))
+            message["system"] = {"type": change, "body": "changed", "wa_id": new, "user_id": new}
+            if change == "customer_identity_changed":
+                verdict = "never"
+    if draw(st.integers(0, 4)) == 0:
+        context = {"from": draw(st.sampled_from(["31201234567", 5])), "id": draw(data)}
+        message["context"] = context | {"forwarded": draw(st.booleans())}
+    return message, verdict
+
+
+@st.composite
+def wa_status(draw: st.DrawFn, ids: tuple[str, ...]) -> dict[str, Any]:
+    """A status about a message we sent (or did not): odd ids, states and error codes."""
+    status: dict[str, Any] = {
+        "id": draw(st.one_of(st.sampled_from(ids), bad_fields, st.just(HUGE_ID))),
+        "status": draw(
+            st.one_of(
+                st.sampled_from(["sent", "delivered", "read", "failed", "played", "deleted"]),
+                bad_fields,
+            )
+        ),
+        "timestamp": "1767225600",
+        "recipient_id": draw(st.sampled_from([*WA_STRANGERS, *WA_ODD])),
+    }
+    if draw(st.booleans()):
+        errors = st.lists(st.fixed_dictionaries({"code": bad_codes, "title": words}), max_size=2)
+        status["errors"] = draw(st.one_of(errors, errors, bad_fields))
+    return status
+
+
+@st.composite
+def wa_post(
+    draw: st.DrawFn,
+    metadata: dict[str, str],
+    people: tuple[tuple[str | None, str | None], ...],
+    data: Any,
+    texts: Any,
+    status_ids: tuple[str, ...],
+) -> Post:
+    """One webhook POST: mostly what Meta sends, with every part sometimes wrong."""
+    if not draw(st.integers(0, 25)):
+        return Post(draw(st.sampled_from(NOT_JSON)))
+    drawn = draw(st.lists(wa_message(people, data, texts), max_size=3))
+    if drawn and not draw(st.integers(0, 6)):
+        drawn.append(drawn[0])  # the same message twice in one body
+    messages = [message for message, _ in drawn]
+    value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": dict(metadata)}
+    if messages:
+        value["messages"] = messages
+    contacts = [
+        {"profile": {"name": draw(words)}, "wa_id": message.get("from")}
+        | ({"user_id": message["from_user_id"]} if "from_user_id" in message else {})
+        for message in messages
+        if draw(st.integers(0, 5))
+    ]
+    if contacts:
+        value["contacts"] = contacts if draw(st.integers(0, 10)) else draw(bad_fields)
+    if draw(st.integers(0, 2)) == 0:
+        value["statuses"] = draw(st.lists(wa_status(status_ids), min_size=1, max_size=3))
+    if draw(st.integers(0, 15)) == 0:
+        value["errors"] = [{"code": draw(bad_codes), "title": draw(words)}]
+    ours = True
+    envelope_of = draw(st.integers(0, 30))
+    if envelope_of == 1:
+        value["metadata"] = draw(bad_fields)
+        ours = False
+    elif envelope_of == 2:
+        value["metadata"]["phone_number_id"] = "999888777"  # another number of the business
+        ours = False
+    elif envelope_of == 3:
+        value["metadata"]["phone_number_id"] = int(metadata["phone_number_id"])
+    field_name = "account_update" if envelope_of == 8 else "messages"  # read the same way
+    change: Any = {"field": field_name, "value": value}
+    entry: Any = {"id": "102290129340398", "changes": [change]}
+    payload: Any = {"object": "whatsapp_business_account", "entry": [entry]}
+    if envelope_of == 4:
+        change["value"] = draw(bad_fields)
+        ours = False
+    elif envelope_of == 5:
+        entry["changes"] = draw(bad_fields) if draw(st.booleans()) else [draw(bad_fields), change]
+        ours = ours and isinstance(entry["changes"], list) and change in entry["changes"]
+    elif envelope_of == 6:
+        payload = draw(st.sampled_from([[payload], None, "x", 5, {"entry": "x"}]))
+        ours = False
+    elif envelope_of == 7:
+        payload["entry"] = [entry, entry]  # Meta batches changes: the same ones twice here
+    post = Post(encode(payload))
+    signing = draw(st.integers(0, 20))
+    if signing == 0:
+        post.signature, post.answer = None, 403
+    elif signing == 1:
+        post.signature = draw(
+            st.sampled_from(["sha256=" + "0" * 64, "sha1=x", "", "sha256=", "x" * 71])
+        )
+        post.answer = 403
+    elif signing == 2:  # signed, but not these bytes: a re-serialised body
+        post.signature = sign(WA_SECRET, json.dumps(payload).encode())
+        post.answer = 403 if json.dumps(payload).encode() != post.body else 200
+    if post.answer == 200 and ours:
+        for message, verdict in drawn:
+            if verdict == "must" and field_name == "messages":
+                post.must.add(message["id"])
+            elif verdict != "never":
+                post.maybe.add(message["id"])
+    return post
+
+
+@cache
+def wa_reply_ids(ids: tuple[int, ...], prefixes: tuple[str, ...]) -> st.SearchStrategy[str]:
+    """Reply ids (button data): every prefix and step with real, wrong, huge or odd parts."""
+    part = st.one_of(st.sampled_from(ids).map(str), numbers, words)
+    shaped = st.builds(
+        lambda prefix, parts: ":".join([prefix, *parts]),
+        st.sampled_from(prefixes),
+        st.lists(part, max_size=4),
+    )
+    return st.one_of(shaped, shaped, shaped, st.text(max_size=300))
+
+
+def wa_body(metadata: dict[str, str], messages: list[dict[str, Any]], **value: Any) -> bytes:
+    """Meta's envelope around one change, encoded as Meta does (what is signed)."""
+    change = {"messaging_product": "whatsapp", "metadata": metadata, "messages": messages}
+    return encode(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": change | value}]}],
+        }
+    )
+
+
+def edge_posts(
+    metadata: dict[str, str],
+    people: tuple[tuple[str | None, str | None], ...],
+    ids: tuple[int, ...],
+    prefixes: tuple[str, ...],
+) -> list[Post]:
+    """The cases drawn rarely or never at random, each once: every prefix and step with real
+    and wrong parts in each kind of reply, bodies that are not JSON, and huge texts."""
+    posts = [Post(body) for body in NOT_JSON]
+    number = itertools.count()
+    kinds = itertools.cycle(["button_reply", "list_reply", "button"])
+    senders = itertools.cycle(people)
+    forged = [
+        ":".join([prefix, *parts])
+        for prefix in prefixes
+        for parts in (
+            [],
+            [str(ids[0])],
+            ["²"],
+            ["9" * 25],
+            ["abc"],
+            [str(ids[-1]), str(ids[0])],
+            [str(ids[-1]), "-1"],
+            [str(ids[0]), str(ids[-1]), "x"],
+            ["²", "x", "", "-1"],
+        )
+    ]
+    for start in range(0, len(forged), 3):
+        messages = []
+        for data in forged[start : start + 3]:
+            wa_id, user_id = next(senders)
+            kind = next(kinds)
+            message: dict[str, Any] = {"id": f"wamid.EDGE{next(number)}", "timestamp": "1"}
+            message |= {"from": wa_id} if wa_id else {}
+            message |= {"from_user_id": user_id} if user_id else {}
+            if kind == "button":
+                message |= {"type": "button", "button": {"payload": data, "text": "Start"}}
+            else:
+                reply = {"id": data, "title": "?"}
+                message |= {"type": "interactive", "interactive": {"type": kind, kind: reply}}
+            messages.append(message)
+        posts.append(Post(wa_body(metadata, messages), must={m["id"] for m in messages}))
+    wa_id, user_id = people[0]
+    for size in (5000, 3_100_000):  # over WhatsApp's 4096, and just under the 3 MiB body limit
+        message = {"id": f"wamid.EDGE{next(number)}", "type": "text", "text": {"body": "ab" * size}}
+        message |= {"from": wa_id} if wa_id else {"from_user_id": user_id}
+        message["text"]["body"] = message["text"]["body"][:size]
+        posts.append(Post(wa_body(metadata, [message]), must={message["id"]}))
+    too_big = {"id": "wamid.EDGE-too-big", "from": "31699900001", "type": "text"}
+    too_big["text"] = {"body": "a" * (MAX_BODY + 1)}
+    posts.append(Post(wa_body(metadata, [too_big]), answer=413))  # Meta sends at most 3 MB
+    return posts
+
+
+@pytest.fixture
+async def wafuzzed(
+    api: LocalBotApi, wa: LocalWhatsApp, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[RunningBot, WaWorld]]:
+    """The bot with WhatsApp on (no flood limit, no pace to speak of: every message must reach
+    the features), the Telegram world of `fuzzed`, and two families on WhatsApp that got our
+    poll of every kind: one known by number, one by its BSUID. The simulator posts no
+    statuses of its own (the fuzz posts them), and a status about an unknown message is tried
+    again once, at once, instead of six times over 50 s."""
+    assert wa.app_secret == WA_SECRET
+    monkeypatch.setattr(whatsapp_webhook, "EARLY_TRIES", (0.0,))
+    quick = make_settings(api, db_url)
+    quick = replace(quick, telegram=replace(quick.telegram, messages_per_second=1000))
+    async with polling_bot(with_whatsapp(quick, wa, messages_per_second=1000)) as bot:
+        bot.app.bot_data[gate.FLOOD] = Throttle(limit=10**9, window=60)
+        bot.app.bot_data[WHATSAPP_PARTS].families.flood = Throttle(limit=10**9, window=60)
+        errors: list[tuple[object, BaseException]] = []
+
+        async def capture(update: object, ctx: Any) -> None:
+            errors.append((update, ctx.error))
+
+        bot.app.add_error_handler(capture)
+        for user in (wa.user(WA_FAMILY), wa.user(WA_FAMILY_TOO, bsuid=WA_FAMILY_BSUID)):
+            code = await make_invite(bot.db, tags=("locatie:noord",))
+            await join(OnWhatsApp(user, wa.business_number), code)
+        world = await _build_world(api, bot)  # opens the polls: the WhatsApp families get ours
+        world.errors = errors
+        for number in WA_STRANGERS:  # they wrote today: the bot's answers may go free-form
+            wa.user(number).last_message_at = wa.now()
+        wa.statuses = "none"
+        state = WaWorld(world, WaUser(wa, "0", "sink", None, True))
+        state.inbound = (await inbound_and_more(bot))["inbound"]
+        yield bot, state
+
+
+async def deliver_posts(
+    wa: LocalWhatsApp, bot: RunningBot, state: WaWorld, posts: list[Post], caplog: Any
+) -> None:
+    """POST them all at once, signed as each says; wait until every message was handled;
+    check the webhook's answers, that each message id was handled once, and the logs."""
+    for post in posts:
+        for message_id in post.must | post.maybe:
+            wa.inbound_owner[message_id] = state.sink
+    answers = await asyncio.gather(*(wa.delivery.post(post.body, post.signature) for post in posts))
+    parts = bot.app.bot_data[WHATSAPP_PARTS]
+    await parts.lanes.idle()
+    while parts.webhook._early:  # statuses about messages not (yet) recorded  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not logged, [(r.name, r.getMessage(), r.exc_text) for r in logged[:3]]
+    wrong = [
+        (got, post.answer, post.body[:300])
+        for got, post in zip(answers, posts, strict=True)
+        if got != post.answer
+    ]
+    assert not wrong, f"the webhook answered (got, expected, body): {wrong[:3]}"
+    assert not state.world.errors, state.world.errors[:3]
+    for post in posts:
+        state.handled |= post.must
+        state.maybe |= post.maybe
+    marks = Counter(state.sink.read_marks)
+    assert not [key for key, times in marks.items() if times > 1], "a message handled twice"
+    assert not state.handled - set(marks), "a message not handled"
+    assert set(marks) <= state.handled | state.maybe, "handled what it should not have"
+    stored = (await inbound_and_more(bot))["inbound"] - state.inbound
+    assert len(marks) <= stored <= len(state.handled | state.maybe), "each id stored once"
+
+
+async def inbound_and_more(bot: RunningBot) -> dict[str, int]:
+    return await counts(bot, skip={table.name for table in metadata.sorted_tables} - {"inbound"})
+
+
+async def wa_fuzz(
+    check: Callable[[list[Post]], Awaitable[None]], posts: st.SearchStrategy[Post]
+) -> None:
+    """Run `check` on WA_EXAMPLES batches of WA_BATCH posts (as `fuzz` does)."""
+    loop = asyncio.get_running_loop()
+
+    @settings(FUZZ, max_examples=WA_EXAMPLES)
+    @given(batch=st.lists(posts, min_size=WA_BATCH, max_size=WA_BATCH))
+    def one_batch(batch: list[Post]) -> None:
+        asyncio.run_coroutine_threadsafe(check(batch), loop).result()
+
+    await asyncio.to_thread(one_batch)
+
+
+UNKNOWN_STATUS_IDS = (
+    "wamid.HBgLMzE2MTIzNDU2Nzg5FQIAERgSQUJDREVG",
+    "wamid.x",
+    "",
+    "wamid." + "9" * 90,
+)
+
+
+async def test_whatsapp_strangers_and_garbage_change_nothing(
+    api: LocalBotApi,
+    wa: LocalWhatsApp,
+    wafuzzed: tuple[RunningBot, WaWorld],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Unknown numbers and BSUIDs (also without `from`), odd senders and broken bodies: the
+    webhook answers 200 (403 unsigned, 413 over 3 MiB), each message id is handled once, and
+    nothing is stored but the message ids (every other row of every table is compared)."""
+    bot, state = wafuzzed
+    before = await snapshot(bot, skip={"inbound"})
+    people = (
+        *((number, None) for number in WA_STRANGERS),
+        *((None, bsuid) for bsuid in WA_BSUIDS),
+        (WA_STRANGERS[0], WA_BSUIDS[0]),
+    )
+    ids = tuple(state.world.ids)
+
+    async def batch_changes_nothing(batch: list[Post]) -> None:
+        await deliver_posts(wa, bot, state, batch, caplog)
+        assert await snapshot(bot, skip={"inbound"}) == before, "a stranger changed the database"
+
+    await batch_changes_nothing(edge_posts(wa.metadata, people, ids, ALL_PREFIXES))
+    vocabulary_words = st.sampled_from(sorted(vocabulary()))
+    posts = wa_post(
+        wa.metadata,
+        people,
+        wa_reply_ids(ids, ALL_PREFIXES),
+        st.one_of(wa_texts, vocabulary_words),
+        UNKNOWN_STATUS_IDS,
+    )
+    await wa_fuzz(batch_changes_nothing, posts)
+    await _still_works_on_whatsapp(wa, bot, state, caplog)
+
+
+async def test_whatsapp_families_forging_replies_store_only_real_answers(
+    api: LocalBotApi,
+    wa: LocalWhatsApp,
+    wafuzzed: tuple[RunningBot, WaWorld],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The two WhatsApp families forge replies of every prefix (the other council's ids and
+    their own round's deliveries among the parts), type words, numbers and open answers, and
+    statuses about what they were really sent come with odd states and codes: only answers
+    (valid for their question) and drafts are written; other tables keep their rows."""
+    bot, state = wafuzzed
+    world = state.world
+    skip = ANSWER_TABLES | {"inbound"}
+    before = await counts(bot, skip=skip)
+    theirs_before = await other_polls(bot, world)
+    answers_elsewhere = await answers_are_valid(bot, world)
+
+    async def batch_stores_only_answers(batch: list[Post]) -> None:
+        await deliver_posts(wa, bot, state, batch, caplog)
+        assert await counts(bot, skip=skip) == before
+        assert await other_polls(bot, world) == theirs_before, "another council's poll changed"
+        assert await answers_are_valid(bot, world) == answers_elsewhere
+
+    async with bot.db.read() as session:
+        sent = list(
+            await session.scalars(select(Delivery.id).where(Delivery.channel == "whatsapp"))
+        )
+    ids = (*world.ids, *sent)
+    people = ((WA_FAMILY, None), (WA_FAMILY_TOO, WA_FAMILY_BSUID), (None, WA_FAMILY_BSUID))
+    await batch_stores_only_answers(edge_posts(wa.metadata, people, ids, PREFIXES))
+    shown = [
+        message for number in (WA_FAMILY, WA_FAMILY_TOO) for message in wa.user(number).messages
+    ]
+    real = sorted(
+        {
+            reply_id
+            for message in shown
+            for reply_id, _ in message.choices
+            if not FORGET.parse(reply_id)
+        }
+    )  # the buttons they were really shown (taps that store)
+    harmless = sorted(word for word, action in vocabulary().items() if action != "forget")
+    status_ids = (*UNKNOWN_STATUS_IDS, *(record.wamid for record in wa.sends))
+    posts = wa_post(
+        wa.metadata,
+        people,
+        st.one_of(wa_reply_ids(ids, PREFIXES), st.sampled_from(real)),
+        st.one_of(wa_texts, st.sampled_from(harmless)),
+        status_ids,
+    )
+    await wa_fuzz(batch_stores_only_answers, posts)
+    await _still_works_on_whatsapp(wa, bot, state, caplog)
+
+
+async def _still_works_on_whatsapp(
+    wa: LocalWhatsApp, bot: RunningBot, state: WaWorld, caplog: Any
+) -> None:
+    """After all that, a new family joins on WhatsApp, answers, and writes once more with
+    only its BSUID (no `from`), and is answered."""
+    stored = (await inbound_and_more(bot))["inbound"]
+    newcomer = wa.user(WA_NEWCOMER, bsuid=WA_NEWCOMER_BSUID)
+    await join(OnWhatsApp(newcomer, wa.business_number), await make_invite(bot.db))
+    # the newcomer's BSUID is as long as Meta allows (131 characters)
+    assert "Je doet nu mee met" in newcomer.last.body
+    await open_poll_now(bot.db, questions=ALL_KINDS[:1], title="Daarna")
+    await bot.deliver()
+    await newcomer.tap("Goed")
+    assert newcomer.last.body.startswith("Dank je wel!")
+    state.inbound += (await inbound_and_more(bot))["inbound"] - stored  # the newcomer's own
+    seen = len(newcomer.messages)
+    message = {"from_user_id": WA_NEWCOMER_BSUID, "id": "wamid.BSUID-only", "type": "text"}
+    message["text"] = {"body": "hulp"}
+    post = Post(wa_body(wa.metadata, [message]), must={message["id"]})
+    await deliver_posts(wa, bot, state, [post], caplog)
+    assert len(newcomer.messages) > seen, "a message without `from` is answered"

@@ -18,7 +18,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+ADDRESSES = ("person", "draft", "conversation_state")
+"""Tables with an address: a WhatsApp BSUID is up to 131 characters (`CC.` and 128)."""
+
+
 def upgrade() -> None:
+    for table in ADDRESSES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(
+                "address",
+                existing_type=sqlmodel.sql.sqltypes.AutoString(length=64),
+                type_=sqlmodel.sql.sqltypes.AutoString(length=160),
+                existing_nullable=False,
+            )
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("window_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
@@ -67,3 +79,11 @@ def downgrade() -> None:
         batch_op.drop_column("external_id")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_column("window_at")
+    for table in ADDRESSES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(
+                "address",
+                existing_type=sqlmodel.sql.sqltypes.AutoString(length=160),
+                type_=sqlmodel.sql.sqltypes.AutoString(length=64),
+                existing_nullable=False,
+            )
