@@ -19,14 +19,12 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.chat.context import AGAIN, RETRY, Ctx
 from bot.chat.keyboards import plain_number
-from bot.chat.throttle import Seen, Throttle
+from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Seen, Throttle
 from handlers.ui import reply, stale_button
 from storage.db import is_outage
 from storage.models import Address
 from storage.people import load_profile
 
-FLOOD_LIMIT = 40
-FLOOD_WINDOW = 60.0
 SEEN_UPDATES = 10_000
 FLOOD = "gate_flood"
 NOTICES = "gate_notices"

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict, deque
 
+FLOOD_LIMIT = 40
+FLOOD_WINDOW = 60.0
+"""Updates one person may have handled per window, on any channel (see handlers/gate.py)."""
+
 
 class Throttle:
     """Allows `limit` events per `window` seconds per key; says how long to wait after that."""

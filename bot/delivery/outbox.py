@@ -494,20 +494,38 @@ class Outbox:
         self._record_soon(outcome, job.address if blocked else None)
 
     async def _compose(self, session: Any, job: Claimed, view: PollView | None) -> Message | None:
-        return await compose(session, job, view, self._pseudonym(job))
+        t = texts_for(job.language, job.address.channel)
+        return await compose(
+            session,
+            t,
+            kind=job.kind,
+            view=view,
+            followup_id=job.followup_id,
+            address=job.address,
+            pseudonym=self._pseudonym(job),
+        )
 
 
 async def compose(
-    session: Any, job: Claimed, view: PollView | None, pseudonym: str
+    session: Any,
+    t: Texts,
+    *,
+    kind: RoundKind,
+    view: PollView | None,
+    followup_id: int | None,
+    address: Address,
+    pseudonym: str,
 ) -> Message | None:
-    """What one row sends: the follow-up, or the person's next question (a reminder says
+    """What a round sends one person: the follow-up, or their next question (a reminder says
     when the poll closes first); None when there is nothing left to ask."""
-    t = texts_for(job.language, job.address.channel)
-    if job.kind is RoundKind.followup:
-        followup = await session.get(FollowUp, job.followup_id)
+    if kind is RoundKind.followup:
+        followup = await session.get(FollowUp, followup_id)
         return Screen(t("followup.message", title=view.poll.title, text=followup.text))
-    question = await next_question(session, t, view=view, pseudonym=pseudonym, address=job.address)
-    return _reminded(t, job, view, question)
+    question = await next_question(session, t, view=view, pseudonym=pseudonym, address=address)
+    if kind is RoundKind.reminder and question is not None:
+        intro = t("reminder.intro", closes=closes_on(view))
+        return replace(question, text=f"{intro}\n\n{question.text}")
+    return question
 
 
 class Outboxes:
@@ -533,11 +551,3 @@ class Outboxes:
 
     async def stop(self, *, grace: float = 30.0) -> None:
         await asyncio.gather(*(box.stop(grace=grace) for box in self.boxes.values()))
-
-
-def _reminded(t: Texts, job: Claimed, view: PollView, question: Message | None) -> Message | None:
-    """A reminder starts with the closing moment; other rounds send the question as it is."""
-    if job.kind is RoundKind.reminder and question is not None:
-        intro = t("reminder.intro", closes=closes_on(view))
-        return replace(question, text=f"{intro}\n\n{question.text}")
-    return question

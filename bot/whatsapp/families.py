@@ -16,7 +16,7 @@ import time
 
 from bot.chat.buttons import ANSWERING, FORGET, LANGUAGE, SIGNUP, STARTING, parse, plain_number
 from bot.chat.screens import Reply, Screen
-from bot.chat.throttle import Throttle
+from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Throttle
 from bot.config import Settings
 from bot.delivery.outbox import compose
 from bot.family import account, answering, joining
@@ -31,11 +31,7 @@ from bot.whatsapp.words import action_of
 from storage import drafts, invites, polls, whatsapp
 from storage.invites import CodeProblem
 from storage.models import WHATSAPP, Address, PollStatus, Role, RoundKind, utcnow
-from storage.outbox import Claimed
 from storage.people import Profile, load_profile
-
-FLOOD_LIMIT = 40
-FLOOD_WINDOW = 60.0
 
 
 class Families:
@@ -193,7 +189,13 @@ class Families:
             if view.poll.status is not PollStatus.open and waiting.kind is not RoundKind.followup:
                 return _said(t("poll.closed"))
             screen = await compose(
-                session, _job(family, waiting), view, family.pseudonym(view.poll.id)
+                session,
+                t,
+                kind=waiting.kind,
+                view=view,
+                followup_id=waiting.followup_id,
+                address=family.address,
+                pseudonym=family.pseudonym(view.poll.id),
             )
         return Reply(then=[screen or Screen(t("poll.thanks", closes=closes_on(view)))])
 
@@ -205,7 +207,13 @@ class Families:
             for poll_id in await whatsapp.open_polls_sent_to(session, person_id=family.person.id):
                 view = await polls.load_poll(session, poll_id=poll_id)
                 screen = await compose(
-                    session, _job(family, None, poll_id), view, family.pseudonym(poll_id)
+                    session,
+                    t,
+                    kind=RoundKind.questions,
+                    view=view,
+                    followup_id=None,
+                    address=family.address,
+                    pseudonym=family.pseudonym(poll_id),
                 )
                 if screen is not None:
                     return Reply(then=[screen])
@@ -221,23 +229,6 @@ class Families:
     def _family(self, profile: Profile, t: Texts) -> Family | None:
         person = profile.person
         return Family(person, t, self.settings.pseudonym_key) if person else None
-
-
-def _job(family: Family, waiting: whatsapp.Waiting | None, poll_id: int = 0) -> Claimed:
-    """A delivery as the outbox composes it, for a message sent now because they asked."""
-    return Claimed(
-        delivery_id=waiting.delivery_id if waiting else 0,
-        round_id=0,
-        kind=waiting.kind if waiting else RoundKind.questions,
-        poll_id=waiting.poll_id if waiting else poll_id,
-        followup_id=waiting.followup_id if waiting else None,
-        address=family.address,
-        language=family.t.language,
-        attempts=0,
-        timezone="Europe/Amsterdam",
-        quiet=("00:00", "00:00"),
-        reachable=True,
-    )
 
 
 def _said(text: str) -> Reply:

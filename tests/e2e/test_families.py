@@ -17,20 +17,9 @@ from storage.models import Answer, Delivery, Person, Poll, Question, Respondent
 from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now
 from tests.e2e.conftest import RunningBot
 from tests.e2e.families import CHANNELS, Family, family_on, join
+from tests.e2e.test_poll_answering import ALL_KINDS, MORE_KINDS
 
-SEVEN_KINDS = [
-    {"kind": "single", "text": "Hoe was het gesprek?", "options": ["Goed", "Matig", "Slecht"]},
-    {"kind": "multiple", "text": "Wat hielp?", "options": ["Uitleg", "Tijd", "Koffie"]},
-    {"kind": "faces", "text": "Hoe voel je je?"},
-    {"kind": "grade", "text": "Welk cijfer geef je?"},
-    {"kind": "yes_no", "text": "Kom je terug?"},
-    {"kind": "open_text", "text": "Wat kan beter?"},
-    {
-        "kind": "priorities",
-        "text": "Wat is belangrijk?",
-        "options": ["Wachttijd", "Uitleg", "Bereik", "Kosten"],
-    },
-]
+SEVEN_KINDS = ALL_KINDS + MORE_KINDS
 pytestmark = pytest.mark.parametrize("channel", CHANNELS)
 
 
