@@ -134,7 +134,8 @@ class Council(SQLModel, table=True):
     slug: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=64)
     timezone: str = Field(default="Europe/Amsterdam", max_length=64)
-    languages: str = Field(default="nl,en", max_length=16)
+    languages: str = Field(default="nl,en", max_length=32)
+    """The languages the council writes polls in, the first one first ("nl,en,ar")."""
     privacy_threshold: int = Field(default=5, ge=3, le=20)
     quiet_start: str = Field(default="21:00", max_length=5)
     quiet_end: str = Field(default="08:00", max_length=5)
@@ -246,6 +247,14 @@ class Poll(SQLModel, table=True):
     """The counts kept when the answers were deleted (see storage/retention.py)."""
     created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+    language: str = Field(default="nl", max_length=2, sa_column_kwargs={"server_default": "nl"})
+    """The language the poll was written in; `title` and every question's text are in it."""
+    translations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """The title in each other language the poll has (a language has every text or none)."""
+    help_replies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """How many open answers got the help lines (a count for staff, linked to nobody)."""
 
 
 class Question(SQLModel, table=True):
@@ -255,6 +264,9 @@ class Question(SQLModel, table=True):
     position: int = Field(ge=1, le=5)
     kind: QuestionKind = Field(sa_column=_enum(QuestionKind))
     text: str = Field(max_length=300)
+    translations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class Option(SQLModel, table=True):
@@ -263,6 +275,27 @@ class Option(SQLModel, table=True):
     question_id: int = Field(foreign_key="question.id", ondelete="CASCADE", index=True)
     position: int = Field(ge=1, le=10)
     label: str = Field(max_length=60)
+    translations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+
+
+class Voice(SQLModel, table=True):
+    """A voice note a council member recorded for a poll's introduction (`question_id` None)
+    or one question, in one language. Deleted with the poll, and with its answers under
+    retention; only ever sent to people the poll was sent to."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "question_id", "language"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    question_id: int | None = Field(default=None, foreign_key="question.id", ondelete="CASCADE")
+    language: str = Field(max_length=2)
+    file_id: str = Field(max_length=200)
+    """Telegram's file id (the bot sends the note again by it)."""
+    duration: int = 0
+    media_id: str | None = Field(default=None, max_length=64)
+    """WhatsApp's media id, once the note was uploaded for this poll."""
+    media_at: datetime | None = None
 
 
 class Schedule(SQLModel, table=True):
@@ -402,6 +435,8 @@ class Answer(SQLModel, table=True):
     option_id: int | None = Field(default=None, foreign_key="option.id", ondelete="CASCADE")
     value: int | None = None
     text: str | None = Field(default=None, max_length=1000)
+    language: str | None = Field(default=None, max_length=2)
+    """The language an open answer was typed in (the family's; nothing else about them)."""
     skipped: bool = False
 
 
@@ -413,6 +448,9 @@ class FollowUp(SQLModel, table=True):
     text: str = Field(max_length=3000)
     created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+    translations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class AuditEntry(SQLModel, table=True):
