@@ -20,6 +20,17 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """A voice note a council member recorded, played right before a screen's text."""
+
+    voice_id: int
+    """The stored `storage.models.Voice` (WhatsApp keeps its media id there once uploaded)."""
+    file_id: str
+    """Telegram's file id: the note is sent again by it."""
+    duration: int = 0
+
+
+@dataclass(frozen=True)
 class Screen:
     text: str
     choices: tuple[Choice, ...] = ()
@@ -27,6 +38,9 @@ class Screen:
     """How many choices fit side by side (faces, grades) where the channel lays them out."""
     footer: tuple[Choice, ...] = ()
     """Choices below the others, each on a row of its own (skip, done)."""
+    sounds: tuple[Sound, ...] = ()
+    """Voice notes to send right before the text, in order, when the screen is sent as a new
+    message (a poll's introduction, then the question); never when a screen is redrawn."""
 
     @property
     def every_choice(self) -> tuple[Choice, ...]:
