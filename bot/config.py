@@ -89,7 +89,9 @@ class CouncilSettings:
     slug: str
     name: str
     timezone: str = "Europe/Amsterdam"
-    languages: tuple[str, ...] = LANGUAGES
+    languages: tuple[str, ...] = ("nl",)
+    """The languages the council writes its polls in, the first one first (families read
+    the bot's own texts in any language of `bot.texts.LANGUAGES`)."""
     privacy_threshold: int = 5
     quiet_hours: tuple[str, str] = ("21:00", "08:00")
 
@@ -315,7 +317,7 @@ def _council(entry: Any, index: int, default_timezone: str) -> CouncilSettings:
     name = str(entry.get("name", "")).strip()
     if not 1 <= len(name) <= 64:
         raise ConfigError(f"{key} name", "give the council a name of 1-64 characters")
-    languages = tuple(entry.get("languages", LANGUAGES))
+    languages = tuple(entry.get("languages", ("nl",)))
     if not languages or any(language not in LANGUAGES for language in languages):
         raise ConfigError(f"{key} languages", f"choose from {', '.join(LANGUAGES)}")
     quiet = str(entry.get("quiet_hours", "21:00-08:00"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, insert, literal, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,7 @@ from storage.models import (
     Role,
     Round,
     RoundKind,
+    Voice,
 )
 
 REMINDER_HOURS = 24
@@ -38,6 +39,7 @@ REMINDER_HOURS = 24
 class QuestionView:
     question: Question
     options: list[Option] = field(default_factory=list)
+    _in: dict[str, QuestionView] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def id(self) -> int:
@@ -46,17 +48,65 @@ class QuestionView:
     def option_at(self, position: int) -> Option | None:
         return next((option for option in self.options if option.position == position), None)
 
+    def in_language(self, language: str) -> QuestionView:
+        """The question with its text and labels in `language` (itself when it has none)."""
+        text = self.question.translations.get(language)
+        if text is None:
+            return self
+        if language not in self._in:
+            self._in[language] = QuestionView(
+                _copy(self.question, text=text),
+                [_copy(o, label=o.translations.get(language, o.label)) for o in self.options],
+            )
+        return self._in[language]
+
 
 @dataclass
 class PollView:
-    """A poll with its council, questions and options, loaded together."""
+    """A poll with its council, questions, options and voice notes, loaded together."""
 
     poll: Poll
     council: Council
     questions: list[QuestionView]
+    voices: list[Voice] = field(default_factory=list)
+    _in: dict[str, PollView] = field(default_factory=dict, repr=False, compare=False)
 
     def question(self, question_id: int) -> QuestionView | None:
         return next((view for view in self.questions if view.id == question_id), None)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the poll was written in, the first one first."""
+        return (self.poll.language, *self.poll.translations)
+
+    def speaks(self, language: str) -> bool:
+        return language in self.languages
+
+    def in_language(self, language: str) -> PollView:
+        """The poll as a reader of `language` sees it: its texts in that language when the
+        poll has it, else in the poll's first language (kept per language, per process)."""
+        if language == self.poll.language or language not in self.poll.translations:
+            return self
+        if language not in self._in:
+            self._in[language] = PollView(
+                poll=_copy(self.poll, title=self.poll.translations[language]),
+                council=self.council,
+                questions=[question.in_language(language) for question in self.questions],
+                voices=self.voices,
+            )
+        return self._in[language]
+
+    def voices_for(self, question_id: int | None, language: str) -> list[Voice]:
+        """The voice notes of a question (None: the introduction) in `language`."""
+        return [v for v in self.voices if v.question_id == question_id and v.language == language]
+
+
+Row = TypeVar("Row", Poll, Question, Option)
+
+
+def _copy(row: Row, **changes: str) -> Row:
+    """A detached copy of a row with some texts changed (never written back)."""
+    return type(row).model_validate(row.model_dump() | changes)
 
 
 @dataclass(frozen=True)
@@ -84,9 +134,16 @@ async def create_poll(
 ) -> Poll:
     """A poll with its questions and options, from a finished draft's data."""
     opens_at = _moment(body.get("opens_at")) or now
+    languages = {
+        language: text
+        for language, text in body.get("languages", {}).items()
+        if _has_every_text(text, body["questions"])
+    }
     poll = Poll(
         council_id=council_id,
         title=body["title"],
+        language=body.get("language", "nl"),
+        translations={lang: text["title"] for lang, text in languages.items()},
         status=PollStatus.open if opens_at <= now else PollStatus.scheduled,
         anonymous=body.get("anonymous", True),
         allow_change=body.get("allow_change", True),
@@ -100,17 +157,59 @@ async def create_poll(
     )
     session.add(poll)
     await session.flush()
-    for position, spec in enumerate(body["questions"], start=1):
+    for number, spec in enumerate(body["questions"]):
         question = Question(
-            poll_id=poll.id, position=position, kind=QuestionKind(spec["kind"]), text=spec["text"]
+            poll_id=poll.id,
+            position=number + 1,
+            kind=QuestionKind(spec["kind"]),
+            text=spec["text"],
+            translations={
+                lang: text["questions"][str(number)]["text"] for lang, text in languages.items()
+            },
         )
         session.add(question)
         await session.flush()
         session.add_all(
-            Option(question_id=question.id, position=index, label=label)
-            for index, label in enumerate(spec.get("options", []), start=1)
+            Option(
+                question_id=question.id,
+                position=index + 1,
+                label=label,
+                translations={
+                    lang: text["questions"][str(number)]["options"][index]
+                    for lang, text in languages.items()
+                },
+            )
+            for index, label in enumerate(spec.get("options", []))
         )
+        await _add_voices(session, poll.id, question.id, spec.get("voices", {}))
+    await _add_voices(session, poll.id, None, body.get("voices", {}))
     return poll
+
+
+def _has_every_text(text: dict[str, Any], questions: list[dict[str, Any]]) -> bool:
+    """A language is kept only with its title, every question and every option."""
+    given = text.get("questions", {})
+    return bool(text.get("title")) and all(
+        given.get(str(number), {}).get("text")
+        and len(given[str(number)].get("options", [])) == len(spec.get("options", []))
+        for number, spec in enumerate(questions)
+    )
+
+
+async def _add_voices(
+    session: AsyncSession, poll_id: int, question_id: int | None, voices: dict[str, Any]
+) -> None:
+    """The voice notes of the introduction or a question: {language: {file_id, duration}}."""
+    session.add_all(
+        Voice(
+            poll_id=poll_id,
+            question_id=question_id,
+            language=language,
+            file_id=note["file_id"],
+            duration=note.get("duration", 0),
+        )
+        for language, note in voices.items()
+    )
 
 
 async def load_poll(session: AsyncSession, *, poll_id: int) -> PollView | None:
@@ -139,7 +238,8 @@ async def load_poll(session: AsyncSession, *, poll_id: int) -> PollView | None:
     for option in rows:
         options[option.question_id].append(option)
     views = [QuestionView(question, options[question.id]) for question in questions]
-    return PollView(poll=poll, council=council, questions=views)
+    voices = list(await session.scalars(select(Voice).where(Voice.poll_id == poll_id)))
+    return PollView(poll=poll, council=council, questions=views, voices=voices)
 
 
 async def poll_of_question(session: AsyncSession, *, question_id: int) -> int | None:

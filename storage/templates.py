@@ -9,11 +9,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Council, Template
 
+KEPT = ("questions", "language", "languages", "voices")
+"""What a template keeps of a poll: its questions (with their voice notes) in every language."""
+
 
 async def save_template(
-    session: AsyncSession, *, council_id: int, title: str, questions: list[dict[str, Any]]
+    session: AsyncSession, *, council_id: int, title: str, body: dict[str, Any]
 ) -> Template:
-    template = Template(council_id=council_id, title=title, body={"questions": questions})
+    kept = {key: body[key] for key in KEPT if key in body}
+    template = Template(council_id=council_id, title=title, body=kept)
     session.add(template)
     await session.flush()
     return template

@@ -113,7 +113,9 @@ STARTING = Button(
 
 # Council and staff.
 INVITE = Button("inv", "making an invite, its poster: step, value", steps=_steps("c r t e u p x"))
-NEWPOLL = Button("np", "writing a poll: step, value", steps=_steps("c t k a an o cl ch p e x"))
+NEWPOLL = Button(
+    "np", "writing a poll: step, value", steps=_steps("c t k a an o cl ch p e x tr pv vw vl")
+)
 POLLS = Button(
     "pl", "a poll: view, close, follow-up, send, cancel; poll", steps=_steps("v c f s x")
 )

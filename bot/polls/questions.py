@@ -5,12 +5,13 @@ The buttons' data is declared in bot/chat/buttons.py (ANSWERING).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.chat import formatting
 from bot.chat.buttons import ANSWER, CHANGE, DONE, OPEN, PICK, SKIP, TOGGLE
-from bot.chat.screens import Choice, Screen
+from bot.chat.screens import Choice, Screen, Sound
 from bot.texts import Texts
 from storage.models import QuestionKind
 from storage.polls import PollView, QuestionView
@@ -39,26 +40,48 @@ def closes_on(view: PollView) -> str:
 
 
 def header(t: Texts, view: PollView, question: QuestionView) -> str:
-    """Question N of M and the question itself; the first also introduces the poll."""
+    """Question N of M and the question itself, in the reader's language when the poll has it;
+    the first also introduces the poll (and says so when it is not in the reader's language)."""
     lines = []
+    shown = view.in_language(t.language)
+    question = question.in_language(t.language)
     if question.question.position == 1:
         details = "poll.details_anonymous" if view.poll.anonymous else "poll.details_named"
         lines += [
-            t("poll.intro", council=view.council.name, title=view.poll.title),
+            t("poll.intro", council=view.council.name, title=shown.poll.title),
             t(details, count=len(view.questions), closes=closes_on(view)),
             "",
         ]
+        if not view.speaks(t.language):
+            lines[-1:-1] = [f"<i>{other_language(t, view)}</i>"]
     number = t("poll.question_header", number=question.question.position, total=len(view.questions))
     lines += [f"<b>{number}</b>", t("poll.question", text=question.question.text)]
     return "\n".join(lines)
 
 
+def other_language(t: Texts, view: PollView) -> str:
+    """One line: the poll is not in the reader's language, so it is in the poll's first."""
+    return t("poll.other_language", language=t(f"languages.{view.poll.language}"))
+
+
+def sounds(t: Texts, view: PollView, question: QuestionView) -> tuple[Sound, ...]:
+    """The voice notes to play before a question: the introduction's before the first, then
+    the question's, in the language its text is shown in."""
+    language = t.language if view.speaks(t.language) else view.poll.language
+    notes = view.voices_for(question.id, language)
+    if question.question.position == 1:
+        notes = view.voices_for(None, language) + notes
+    return tuple(Sound(note.id, note.file_id, note.duration) for note in notes)
+
+
 def asking(
     t: Texts, view: PollView, question: QuestionView, *, mask: int = 0, picks: str = ""
 ) -> Screen:
-    """The question with its answer buttons (and the hint its kind needs)."""
+    """The question with its answer buttons (and the hint its kind needs), after its voice
+    notes when it is sent as a new message."""
     kind = question.question.kind
     text = header(t, view, question)
+    question = question.in_language(t.language)
     hint = {
         QuestionKind.multiple: t("poll.multiple_hint"),
         QuestionKind.priorities: t("poll.priorities_hint", chosen=_picked_labels(question, picks)),
@@ -66,13 +89,15 @@ def asking(
     }.get(kind)
     if hint:
         text += f"\n\n<i>{hint}</i>"
-    return answer_buttons(t, question, text=text, mask=mask, picks=picks)
+    screen = answer_buttons(t, question, text=text, mask=mask, picks=picks)
+    return dataclasses.replace(screen, sounds=sounds(t, view, question)) if view.voices else screen
 
 
 def answer_buttons(
     t: Texts, question: QuestionView, *, text: str = "", mask: int = 0, picks: str = ""
 ) -> Screen:
-    """`text` with the question's answer buttons."""
+    """`text` with the question's answer buttons (labelled in the reader's language)."""
+    question = question.in_language(t.language)
     qid = question.id
     skip = Choice(t("poll.skip"), SKIP.data(qid))
     match question.question.kind:
@@ -127,6 +152,7 @@ def describe(t: Texts, question: QuestionView, rows: Sequence[Given]) -> str:
     """'✓ Your answer: …' in words a family recognises."""
     if not rows or rows[0].skipped:
         return t("poll.skipped")
+    question = question.in_language(t.language)
     kind = question.question.kind
     if kind is QuestionKind.open_text:
         return t("poll.your_answer", answer=f"«{rows[0].text}»")

@@ -9,7 +9,7 @@ from functools import cache
 from bot.texts import LANGUAGES, texts_for
 
 ACTIONS = ("help", "questions", "privacy", "language", "pause", "resume", "stop", "forget")
-NOISE = re.compile(r"[\s!.?¡¿,;:'\"“”‘’*_~()/]+")
+NOISE = re.compile(r"[\s!.?¡¿,;:'\"“”‘’„«»،؟؛*_~()/]+")
 
 
 def normal(text: str) -> str:

@@ -10,11 +10,18 @@ import warnings
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ConversationHandler, TypeHandler
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from bot.chat.commands import names
-from handlers.newpoll import preview, settings, start, writing
+from handlers.newpoll import preview, settings, start, translating, writing
 from handlers.newpoll.states import (
     ANONYMITY,
     AUDIENCE,
@@ -32,6 +39,10 @@ from handlers.newpoll.states import (
     TEMPLATE,
     TEXT,
     TITLE,
+    TRANSLATE,
+    VOICE,
+    VOICE_LANGUAGE,
+    VOICE_PART,
     button,
     expired,
     typed,
@@ -65,8 +76,25 @@ def _table() -> ConversationHandler[Any]:
             CLOSES: [button("cl", settings.closing_chosen)],
             CLOSES_AT: [typed(settings.closing_typed)],
             CHANGES: [button("ch", settings.changes_chosen)],
-            PREVIEW: [button("p", preview.preview_chosen)],
+            TRANSLATE: [
+                typed(translating.translation_typed),
+                button("tr", translating.translation_chosen),
+            ],
+            PREVIEW: [
+                button("p", preview.preview_chosen),
+                button("pv", preview.preview_in_language),
+            ],
             EDIT: [button("e", preview.edit_chosen)],
+            VOICE_PART: [button("vw", translating.part_chosen)],
+            VOICE_LANGUAGE: [
+                button("vl", translating.language_chosen),
+                button("vw", translating.back_from_voice),
+            ],
+            VOICE: [
+                MessageHandler(filters.VOICE | filters.AUDIO, translating.voice_received),
+                button("vw", translating.back_from_voice),
+                typed(translating.not_a_voice),
+            ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, expired)],
         },
         fallbacks=[

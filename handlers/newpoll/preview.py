@@ -11,7 +11,9 @@ from bot.chat import formatting
 from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard, markup
+from bot.polls import translations
 from bot.polls.questions import asking
+from bot.texts import Texts, texts_for
 from handlers.newpoll.states import (
     AUDIENCE,
     CLOSES,
@@ -21,6 +23,8 @@ from handlers.newpoll.states import (
     KIND_NAME,
     PREVIEW,
     TITLE,
+    TRANSLATE,
+    VOICE_PART,
     asks,
     council_of,
     drop,
@@ -29,7 +33,7 @@ from handlers.newpoll.states import (
     value_of,
     with_draft,
 )
-from handlers.ui import acknowledge, reply
+from handlers.ui import acknowledge, reply, stale_button
 from storage import drafts, polls, templates
 from storage.models import (
     Council,
@@ -47,16 +51,34 @@ from storage.polls import PollView, QuestionView
 @asks(PREVIEW)
 async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     """Every question as families will get it, then a summary with what to do next."""
+    return await _show(update, ctx, data, ctx.t)
+
+
+@with_draft
+async def preview_in_language(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+    """The poll as a family of another language gets it (its buttons in that language too)."""
+    language = value_of(ctx, update.callback_query.data)
     council = await council_of(ctx, data)
+    if language not in translations.others(data, council.languages.split(",")):
+        await stale_button(update, ctx)
+        return PREVIEW
+    return await _show(update, ctx, data, texts_for(language))
+
+
+async def _show(update: Update, ctx: Ctx, data: dict[str, Any], t: Texts) -> int:
+    council = await council_of(ctx, data)
+    data.setdefault("language", council.languages.split(",")[0])
     view = preview_view(data, council)
     chat = update.effective_chat
     if update.callback_query:
         await acknowledge(update.callback_query)
     await chat.send_message(ctx.t("newpoll.preview_intro"))
-    for question in view.questions:
-        screen = asking(ctx.t, view, question)
+    for index, question in enumerate(view.questions):
+        screen = asking(t, view, question)
+        for file_id in _notes(data, index, view, t.language):
+            await chat.send_voice(file_id)
         await chat.send_message(screen.text, reply_markup=markup(screen))
-    await chat.send_message(_summary(ctx, data, council), reply_markup=_choices(ctx))
+    await chat.send_message(_summary(ctx, data, council), reply_markup=_choices(ctx, data, council))
     return await save(ctx, data, PREVIEW)
 
 
@@ -65,13 +87,18 @@ async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     choice = value_of(ctx, update.callback_query.data)
     if choice == "send":
         return await _send(update, ctx, data)
+    if choice == "translate":
+        data.pop("later", None)
+        return await go(TRANSLATE, update, ctx, data)
+    if choice == "voice":
+        return await go(VOICE_PART, update, ctx, data)
     if choice == "save":
         async with ctx.db.begin() as session:
             await templates.save_template(
                 session,
                 council_id=data["council_id"],
                 title=data["title"],
-                questions=data["questions"],
+                body=translations.body(data),
             )
         await acknowledge(update.callback_query, ctx.t("newpoll.template_saved"), alert=True)
         return PREVIEW
@@ -160,9 +187,12 @@ def preview_view(data: dict[str, Any], council: Council) -> PollView:
     """The draft as a PollView, so the preview uses exactly the families' rendering.
 
     Its questions have id 0, so a tap on a preview button only says it is a preview."""
+    languages = translations.complete(data)
     poll = Poll(
         council_id=council.id,
         title=data["title"],
+        language=data.get("language", "nl"),
+        translations={language: text["title"] for language, text in languages.items()},
         status=PollStatus.open,
         anonymous=data.get("anonymous", True),
         allow_change=data.get("allow_change", True),
@@ -176,15 +206,36 @@ def preview_view(data: dict[str, Any], council: Council) -> PollView:
                 position=position,
                 kind=QuestionKind(spec["kind"]),
                 text=spec["text"],
+                translations={
+                    language: text["questions"][str(position - 1)]["text"]
+                    for language, text in languages.items()
+                },
             ),
             [
-                Option(id=index, question_id=0, position=index, label=label)
+                Option(
+                    id=index,
+                    question_id=0,
+                    position=index,
+                    label=label,
+                    translations={
+                        language: text["questions"][str(position - 1)]["options"][index - 1]
+                        for language, text in languages.items()
+                    },
+                )
                 for index, label in enumerate(spec.get("options", []), 1)
             ],
         )
         for position, spec in enumerate(data["questions"], 1)
     ]
     return PollView(poll=poll, council=council, questions=questions)
+
+
+def _notes(data: dict[str, Any], index: int, view: PollView, language: str) -> list[str]:
+    """The file ids of the voice notes a family of `language` gets before question `index`."""
+    spoken = language if view.speaks(language) else view.poll.language
+    parts = [data, data["questions"][index]] if index == 0 else [data["questions"][index]]
+    notes = [part.get("voices", {}).get(spoken) for part in parts]
+    return [note["file_id"] for note in notes if note]
 
 
 def _summary(ctx: Ctx, data: dict[str, Any], council: Council) -> str:
@@ -199,18 +250,49 @@ def _summary(ctx: Ctx, data: dict[str, Any], council: Council) -> str:
         opens=_local(opens, council) if opens else t("newpoll.now"),
         closes=_local(datetime.fromisoformat(data["closes_at"]), council),
         changes=t("newpoll.yes" if data.get("allow_change", True) else "newpoll.no"),
-    )
+    ) + "".join(f"\n{line}" for line in _languages(t, data, council))
 
 
-def _choices(ctx: Ctx) -> Any:
-    return keyboard(
-        [
-            (ctx.t("newpoll.send"), NEWPOLL.data("p", "send")),
-            (ctx.t("newpoll.edit"), NEWPOLL.data("p", "edit")),
-            (ctx.t("newpoll.save_template"), NEWPOLL.data("p", "save")),
-            (ctx.t("newpoll.cancel"), NEWPOLL.data("p", "cancel")),
-        ]
-    )
+def _languages(t: Texts, data: dict[str, Any], council: Council) -> list[str]:
+    """Which languages the poll has, which are not done yet, how many voice notes."""
+    others = translations.others(data, council.languages.split(","))
+    if not others:
+        return []
+    done = translations.complete(data)
+    names = [translations.name(t, data.get("language", "nl"))]
+    names += [translations.name(t, language) for language in others if language in done]
+    lines = [t("translate.languages", languages=", ".join(names))]
+    missing = [translations.name(t, language) for language in others if language not in done]
+    if missing:
+        lines.append(t("translate.missing", languages=", ".join(missing)))
+    voices = len(data.get("voices", {})) + sum(len(q.get("voices", {})) for q in data["questions"])
+    if voices:
+        lines.append(t("translate.voices", count=voices))
+    return lines
+
+
+def _choices(ctx: Ctx, data: dict[str, Any], council: Council) -> Any:
+    others = translations.others(data, council.languages.split(","))
+    done = translations.complete(data)
+    rows = [
+        (ctx.t("newpoll.send"), NEWPOLL.data("p", "send")),
+        (ctx.t("newpoll.edit"), NEWPOLL.data("p", "edit")),
+    ]
+    if any(language not in done for language in others):
+        rows.append((ctx.t("translate.translate"), NEWPOLL.data("p", "translate")))
+    rows += [
+        (
+            ctx.t.label("translate.preview_in", language=translations.name(ctx.t, language)),
+            NEWPOLL.data("pv", language),
+        )
+        for language in others
+    ]
+    rows += [
+        (ctx.t("translate.voice"), NEWPOLL.data("p", "voice")),
+        (ctx.t("newpoll.save_template"), NEWPOLL.data("p", "save")),
+        (ctx.t("newpoll.cancel"), NEWPOLL.data("p", "cancel")),
+    ]
+    return keyboard(rows)
 
 
 def _local(moment: datetime, council: Council) -> str:

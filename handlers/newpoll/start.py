@@ -9,12 +9,12 @@ from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
 from bot.polls.checking import MAX_QUESTIONS
 from handlers.newpoll.states import (
-    AUDIENCE,
     COUNCIL,
     END,
     KIND,
     TEMPLATE,
     TITLE,
+    TRANSLATE,
     drop,
     expired,
     go,
@@ -68,13 +68,17 @@ async def template_chosen(update: Update, ctx: Ctx) -> int:
     if template is None:
         await stale_button(update, ctx)
         return TEMPLATE
+    body = template.body
     data |= {
         "title": template.title,
-        "questions": template.body["questions"],
+        "questions": body["questions"],
         "template_id": template.id,
+        "language": body.get("language", data.get("language", "nl")),
+        "languages": body.get("languages", {}),
+        "voices": body.get("voices", {}),
     }
     if len(data["questions"]) >= MAX_QUESTIONS:
-        return await go(AUDIENCE, update, ctx, data)
+        return await go(TRANSLATE, update, ctx, data)
     return await go(KIND, update, ctx, data)
 
 
@@ -91,9 +95,11 @@ async def use_buttons(update: Update, ctx: Ctx) -> None:
 
 
 async def _offer_templates(update: Update, ctx: Ctx, council_id: int) -> int:
-    data = {"council_id": council_id, "questions": []}
     async with ctx.db.begin() as session:
         usable = await templates.usable_templates(session, council_id=council_id)
+        council = await councils.get_council(session, council_id=council_id)
+    first = council.languages.split(",")[0]
+    data = {"council_id": council_id, "language": first, "questions": []}
     if not usable:
         return await go(TITLE, update, ctx, data)
     buttons = [

@@ -32,7 +32,11 @@ from storage.models import Council
     CHANGES,
     PREVIEW,
     EDIT,
-) = range(16)
+    TRANSLATE,
+    VOICE_PART,
+    VOICE_LANGUAGE,
+    VOICE,
+) = range(20)
 END = ConversationHandler.END
 KIND_NAME = "poll"
 

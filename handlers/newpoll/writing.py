@@ -9,6 +9,7 @@ from telegram import Update
 from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
 from bot.chat.keyboards import MAX_LABEL, keyboard
+from bot.polls import translations
 from bot.polls.checking import (
     MAX_QUESTION,
     MAX_QUESTIONS,
@@ -20,12 +21,11 @@ from bot.polls.checking import (
     needs_options,
 )
 from handlers.newpoll.states import (
-    AUDIENCE,
     KIND,
     OPTIONS,
-    PREVIEW,
     TEXT,
     TITLE,
+    TRANSLATE,
     asks,
     go,
     save,
@@ -49,9 +49,11 @@ async def title_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     if isinstance(title, Problem):
         await _explain(update, ctx, title)
         return TITLE
+    if title != data.get("title"):
+        translations.forget_title(data)
     data["title"] = title
     if data.pop("editing", None) is not None or data.get("ready"):
-        return await go(PREVIEW, update, ctx, data)
+        return await go(TRANSLATE, update, ctx, data)
     return await ask_kind(update, ctx, data)
 
 
@@ -77,7 +79,7 @@ async def ask_kind(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 async def kind_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     value = value_of(ctx, update.callback_query.data)
     if value == "end" and data["questions"]:
-        return await go(AUDIENCE, update, ctx, data)
+        return await go(TRANSLATE, update, ctx, data)
     full = len(data["questions"]) >= MAX_QUESTIONS and data.get("editing") is None
     if value not in QuestionKind.__members__.values() or full:
         await acknowledge(update.callback_query, ctx.t("common.stale_button"))
@@ -118,12 +120,11 @@ async def _question_done(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     editing = data.pop("editing", None)
     if isinstance(editing, int):
         data["questions"][editing] = question
+        translations.forget_question(data, editing)
     else:
         data["questions"].append(question)
-    if editing is not None or data.get("ready"):
-        return await go(PREVIEW, update, ctx, data)
-    if len(data["questions"]) >= MAX_QUESTIONS:
-        return await go(AUDIENCE, update, ctx, data)
+    if editing is not None or data.get("ready") or len(data["questions"]) >= MAX_QUESTIONS:
+        return await go(TRANSLATE, update, ctx, data)
     return await ask_kind(update, ctx, data)
 
 

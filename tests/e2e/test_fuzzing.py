@@ -479,7 +479,7 @@ async def _build_world(api: LocalBotApi, bot: RunningBot) -> World:
     async with bot.db.begin() as session:
         zuid = await session.scalar(select(Council.id).where(Council.slug == "zuid"))
         await templates.save_template(
-            session, council_id=zuid, title="Sjabloon", questions=ALL_KINDS[:1]
+            session, council_id=zuid, title="Sjabloon", body={"questions": ALL_KINDS[:1]}
         )
     await bot.deliver()
     for stranger in STRANGERS:

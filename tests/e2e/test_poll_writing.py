@@ -58,6 +58,7 @@ async def test_a_written_poll_reaches_every_family(api: LocalBotApi, bot: Runnin
     assert member.last.labels == [
         "✅ Versturen",
         "✏️ Iets veranderen",
+        "🎙 Spraakbericht toevoegen",
         "💾 Bewaren als sjabloon",
         "Annuleren",
     ]
@@ -301,7 +302,9 @@ async def test_a_full_template_goes_straight_to_the_audience(
     member = await council_member(api, bot)
     five = [{"kind": "yes_no", "text": f"Vraag {n}"} for n in range(5)]
     async with bot.db.begin() as session:
-        await templates.save_template(session, council_id=1, title="Vijf vragen", questions=five)
+        await templates.save_template(
+            session, council_id=1, title="Vijf vragen", body={"questions": five}
+        )
     await member.command("nieuw")
     await member.press("Vijf vragen")
     assert member.last.text == "Wie krijgt deze peiling?"

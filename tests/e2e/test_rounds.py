@@ -40,7 +40,9 @@ async def test_schedule_made_in_taps_fires_once_per_period(
     await sign_up(member, await make_invite(bot.db, role=Role.council))
     families = await people(api, bot, 2)
     async with bot.db.begin() as session:
-        await templates.save_template(session, council_id=1, title="Maandvraag", questions=QUESTION)
+        await templates.save_template(
+            session, council_id=1, title="Maandvraag", body={"questions": QUESTION}
+        )
 
     await member.command("planning")
     assert member.last.text == "Er zijn nog geen vaste rondes."
@@ -97,7 +99,7 @@ async def test_a_restart_at_the_moment_gives_one_round(
         await people(api, bot, 1)
         async with bot.db.begin() as session:
             template = await templates.save_template(
-                session, council_id=1, title="Week", questions=QUESTION
+                session, council_id=1, title="Week", body={"questions": QUESTION}
             )
             session.add(
                 Schedule(

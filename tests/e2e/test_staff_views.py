@@ -65,7 +65,7 @@ async def test_chart_of_a_recurring_round_adds_a_trend(api: LocalBotApi, bot: Ru
     async with bot.db.begin() as session:
         council_id = await session.scalar(select(Council.id).where(Council.slug == "noord"))
         template = await templates.save_template(
-            session, council_id=council_id, title="Maandvraag", questions=QUESTIONS[:2]
+            session, council_id=council_id, title="Maandvraag", body={"questions": QUESTIONS[:2]}
         )
         schedule = await schedules.add_schedule(
             session, council_id=council_id, template_id=template.id, rule={"every": "month"}
