@@ -85,6 +85,16 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class HelpLineSettings:
+    """A help line of a council's own: what it is for and when it is open, per language."""
+
+    name: str
+    number: str
+    about: tuple[tuple[str, str], ...]
+    """(language, text), the council's first language among them."""
+
+
+@dataclass(frozen=True)
 class CouncilSettings:
     slug: str
     name: str
@@ -94,6 +104,10 @@ class CouncilSettings:
     the bot's own texts in any language of `bot.texts.LANGUAGES`)."""
     privacy_threshold: int = 5
     quiet_hours: tuple[str, str] = ("21:00", "08:00")
+    help_lines: tuple[HelpLineSettings, ...] = ()
+    """The council's own help lines; none: the Dutch ones (bot/family/helplines.py)."""
+    alarm_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(language, words and phrases) that replace that language's default alarm list."""
 
 
 @dataclass(frozen=True)
@@ -331,7 +345,60 @@ def _council(entry: Any, index: int, default_timezone: str) -> CouncilSettings:
         languages=languages,
         privacy_threshold=_integer(entry, key, "privacy_threshold", 5, low=3, high=20),
         quiet_hours=(start, end),
+        help_lines=_help_lines(entry.get("help_lines"), key, languages[0]),
+        alarm_words=_alarm_words(entry.get("alarm_words", {}), key),
     )
+
+
+def _help_lines(value: Any, key: str, first: str) -> tuple[HelpLineSettings, ...]:
+    """[[councils.help_lines]]: name, number and about = { nl = "...", en = "..." }."""
+    if value is None:
+        return ()
+    key = f"{key} help_lines"
+    if not isinstance(value, list) or not value:
+        raise ConfigError(key, "write one [[councils.help_lines]] table per line (or none)")
+    lines = []
+    for number, line in enumerate(value, 1):
+        where = f"{key} #{number}"
+        if not isinstance(line, dict):
+            raise ConfigError(where, "must be a table with name, number and about")
+        name, phone = str(line.get("name", "")).strip(), str(line.get("number", "")).strip()
+        if not (1 <= len(name) <= 64 and 1 <= len(phone) <= 32):
+            raise ConfigError(where, "give a name (1-64 characters) and a number (1-32)")
+        about = line.get("about", {})
+        if not isinstance(about, dict) or first not in about:
+            raise ConfigError(
+                f"{where} about", f'write what it is for and when it is open, at least in "{first}"'
+            )
+        for language, text in about.items():
+            if language not in LANGUAGES or not 1 <= len(str(text).strip()) <= 300:
+                raise ConfigError(
+                    f"{where} about.{language}",
+                    f"a language of {', '.join(LANGUAGES)} with a text of 1-300 characters",
+                )
+        texts = tuple((language, str(text).strip()) for language, text in about.items())
+        lines.append(HelpLineSettings(name=name, number=phone, about=texts))
+    return tuple(lines)
+
+
+def _alarm_words(value: Any, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[councils.alarm_words]: per language, the words and phrases that get the help lines."""
+    key = f"{key} alarm_words"
+    if not isinstance(value, dict):
+        raise ConfigError(key, 'must be a table of lists, e.g. nl = ["slaan", "niet veilig"]')
+    lists = []
+    for language, words in value.items():
+        if language not in LANGUAGES:
+            raise ConfigError(f"{key}.{language}", f"choose from {', '.join(LANGUAGES)}")
+        if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+            raise ConfigError(f"{key}.{language}", "must be a list of words and phrases")
+        for word in words:
+            if not 1 <= len(word) <= 80 or not re.search(r"[^\W_]", word):
+                raise ConfigError(f"{key}.{language}", f"{word!r}: 1-80 characters, with letters")
+            if "*" in word.replace("* ", " ").rstrip("*"):
+                raise ConfigError(f"{key}.{language}", f"{word!r}: * only at the end of a word")
+        lists.append((language, tuple(words)))
+    return tuple(lists)
 
 
 def database_url(url: str, *, base_dir: Path) -> str:

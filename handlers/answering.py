@@ -1,5 +1,6 @@
 """Families answer a poll, on Telegram: the adapter between an update and the family core
-(bot/family/answering.py), which checks and stores the answer and says what to show."""
+(bot/family/answering.py), which checks and stores the answer and says what to show. Typed
+open answers come in through handlers/helplines.py, which takes a contact request first."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ from bot.chat.buttons import ANSWERING
 from bot.chat.context import Ctx
 from bot.family import answering
 from bot.family.core import Family
-from bot.polls.asking import OPEN_ANSWER
-from handlers.ui import on_text, show, stale_button
-from storage.models import Draft
+from handlers.ui import show, stale_button
 
 PATTERN = "|".join(button.pattern for button in ANSWERING)
 
@@ -34,17 +33,5 @@ async def tapped(update: Update, ctx: Ctx) -> None:
     await show(update, await answering.tap(ctx.services, who, update.callback_query.data))
 
 
-async def open_answer_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
-    """The typed answer to an open question (from a draft set when the question was shown)."""
-    who = family(ctx)
-    if who is None:
-        return
-    text = update.effective_message.text or ""
-    await show(
-        update, await answering.typed(ctx.services, who, draft.data.get("question_id"), text)
-    )
-
-
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(tapped, pattern=PATTERN))
-    on_text(app, *OPEN_ANSWER, open_answer_typed)

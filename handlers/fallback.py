@@ -1,4 +1,5 @@
-"""Registered last: typed answers to a draft's question, and a kind word for everything else."""
+"""Registered last: typed answers to a draft's question, voice messages refused (never kept,
+never downloaded), and a kind word for everything else."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.chat.context import Ctx
-from handlers.ui import reply, stale_button, text_step
+from bot.family import voice
+from handlers.ui import reply, show, stale_button, text_step
 from storage import drafts
 from storage.models import Address
 
@@ -32,6 +34,13 @@ async def text_received(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("fallback.stray_text"))
 
 
+async def voice_received(update: Update, ctx: Ctx) -> None:
+    """A voice message, audio file or video note: the family core says why it is not kept."""
+    person = ctx.profile.person if ctx.profile else None
+    address = Address.telegram(update.effective_user.id) if person else None
+    await show(update, await voice.refused(ctx.services, ctx.t, address))
+
+
 async def media_received(update: Update, ctx: Ctx) -> None:
     await reply(update, ctx.t("fallback.media"))
 
@@ -39,5 +48,8 @@ async def media_received(update: Update, ctx: Ctx) -> None:
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_received))
+    app.add_handler(
+        MessageHandler(filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, voice_received)
+    )
     app.add_handler(MessageHandler(filters.ALL, media_received))
     app.add_handler(CallbackQueryHandler(stale_button))

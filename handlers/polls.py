@@ -12,6 +12,7 @@ from bot.chat.buttons import POLLS
 from bot.chat.commands import names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
+from bot.polls import translations
 from bot.polls.checking import MAX_FOLLOWUP, Problem, check_text
 from bot.results.closing import close_and_report
 from bot.results.publish import split_long
@@ -121,25 +122,65 @@ async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
 
 
 async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
-    """The follow-up text: shown as families will see it, with Send and Cancel."""
+    """The follow-up text, then its translations into the poll's other languages (each may
+    wait for later); then shown as families will see it, with Send and Cancel."""
     text = check_text(update.effective_message.text, limit=MAX_FOLLOWUP)
     if isinstance(text, Problem):
         await reply(update, ctx.t(text.key, **text.values))
         return
-    poll = await own_poll(ctx, str(draft.data["poll_id"]))
+    data = dict(draft.data)
+    if draft.step == "translate":
+        data["translations"] = data.get("translations", {}) | {data["language"]: text}
+    else:
+        data |= {"text": text, "translations": {}, "later": []}
+    await _followup_next(update, ctx, draft, data)
+
+
+async def followup_later(update: Update, ctx: Ctx, poll: Poll) -> None:
+    """Later: this language gets the follow-up in the poll's first language."""
+    async with ctx.db.read() as session:
+        draft = await drafts.get_draft(session, address=ctx.profile.address, kind=FOLLOWUP)
+    if draft is None or draft.step != "translate" or draft.data.get("poll_id") != poll.id:
+        await stale_button(update, ctx)
+        return
+    await acknowledge(update.callback_query)
+    await update.callback_query.edit_message_reply_markup(None)
+    data = dict(draft.data)
+    data["later"] = [*data.get("later", []), data["language"]]
+    await _followup_next(update, ctx, draft, data)
+
+
+async def _followup_next(update: Update, ctx: Ctx, draft: Draft, data: dict[str, Any]) -> None:
+    poll = await own_poll(ctx, str(data["poll_id"]))
+    done = {*data.get("translations", {}), *data.get("later", [])}
+    language = next((lang for lang in poll.translations if lang not in done), None)
     async with ctx.db.begin() as session:
         await drafts.save_draft(
             session,
             address=draft.contact,
             kind=FOLLOWUP,
-            step="confirm",
-            data=draft.data | {"text": text},
+            step="confirm" if language is None else "translate",
+            data=data | {"language": language},
         )
+    if language is not None:
+        names = {
+            "language": translations.name(ctx.t, language),
+            "first": translations.name(ctx.t, poll.language),
+        }
+        later = keyboard([(ctx.t("translate.later"), POLLS.data("l", poll.id))])
+        await reply(update, ctx.t("translate.ask_followup", text=data["text"], **names), later)
+        return
     buttons = [
         (ctx.t("newpoll.send"), POLLS.data("s", poll.id)),
         (ctx.t("newpoll.cancel"), POLLS.data("x", poll.id)),
     ]
-    await reply(update, ctx.t("followup.message", title=poll.title, text=text), keyboard(buttons))
+    text = ctx.t("followup.message", title=poll.title, text=data["text"])
+    if data.get("later"):
+        missing = ", ".join(translations.name(ctx.t, lang) for lang in data["later"])
+        first = translations.name(ctx.t, poll.language)
+        text += "\n\n<i>" + ctx.t("translate.followup_missing", first=first, languages=missing)
+        text += "</i>"
+    await reply(update, text, keyboard(buttons))
 
 
 async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
@@ -154,6 +195,7 @@ async def followup_confirmed(update: Update, ctx: Ctx, poll: Poll) -> None:
                 session,
                 poll=poll,
                 text=draft.data["text"],
+                translations=draft.data.get("translations", {}),
                 created_by=person.id if person else None,
             )
             sending.progress_chat_id = update.effective_chat.id
@@ -179,6 +221,7 @@ ACTIONS = {
     "f": followup_tapped,
     "s": followup_confirmed,
     "x": followup_cancelled,
+    "l": followup_later,
 }
 
 
@@ -207,3 +250,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(poll_tapped, pattern=POLLS.pattern))
     on_text(app, FOLLOWUP, "text", followup_typed)
     on_text(app, FOLLOWUP, "confirm", followup_typed)
+    on_text(app, FOLLOWUP, "translate", followup_typed)

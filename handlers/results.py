@@ -17,6 +17,7 @@ from bot.chat.buttons import RESULTS
 from bot.chat.commands import COMMANDS, names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import MAX_CALLBACK_BYTES, keyboard
+from bot.family import helplines
 from bot.results.breakdown import breakdown_text
 from bot.results.exports import answers_csv, table_csv
 from bot.results.pictures import poll_pictures
@@ -101,7 +102,12 @@ async def show_results(update: Update, ctx: Ctx, poll: Poll) -> None:
     report = await _closed_report(update, ctx, poll)
     if report is None:
         return
-    parts = split_long(report.text(ctx.t))
+    text = report.text(ctx.t)
+    if await own_poll(ctx, str(poll.id), Role.staff) is not None:  # staff only, under the header
+        header, _, rest = text.partition("\n")
+        count = report.view.poll.help_replies
+        text = f"{header}\n{helplines.results_line(ctx.t, count, k=report.k)}\n{rest}"
+    parts = split_long(text)
     for part in parts[:-1]:
         await reply(update, part)
     await reply(update, parts[-1], await _more_buttons(ctx, report))
@@ -211,7 +217,7 @@ async def _send_csv(update: Update, ctx: Ctx, report: Report, data: bytes, what:
 async def _closed_report(update: Update, ctx: Ctx, poll: Poll) -> Report | None:
     """The poll's numbers once it is closed; before that, how many answered and when."""
     if poll.status is not PollStatus.closed:
-        report = await load_report(ctx.db, poll_id=poll.id)
+        report = await load_report(ctx.db, poll_id=poll.id, language=ctx.t.language)
         lines = [ctx.t("results.title", title=poll.title)]
         if poll.status is PollStatus.open and report is not None:
             lines.append(
@@ -222,7 +228,7 @@ async def _closed_report(update: Update, ctx: Ctx, poll: Poll) -> Report | None:
             lines.append(ctx.t("results.not_sent"))
         await reply(update, "\n".join(lines))
         return None
-    return await load_report(ctx.db, poll_id=poll.id)
+    return await load_report(ctx.db, poll_id=poll.id, language=ctx.t.language)
 
 
 def _closes(report: Report) -> str:
@@ -238,7 +244,9 @@ async def _history(ctx: Ctx, report: Report) -> list[tuple[str, Report]]:
     history = []
     for poll in rounds:
         loaded = (
-            report if poll.id == report.view.poll.id else await load_report(ctx.db, poll_id=poll.id)
+            report
+            if poll.id == report.view.poll.id
+            else await load_report(ctx.db, poll_id=poll.id, language=ctx.t.language)
         )
         if loaded is not None:
             moment = poll.opens_at or poll.created_at

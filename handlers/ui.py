@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.chat import menus
 from bot.chat.commands import COMMANDS
 from bot.chat.context import Ctx
 from bot.chat.keyboards import markup
-from bot.chat.screens import Reply
+from bot.chat.screens import Reply, Sound
 from storage import councils
 from storage.models import Draft, Role
 
+log = logging.getLogger(__name__)
 TEXT_STEPS = "text_steps"
 TextStep = Callable[[Update, Ctx, Draft], Awaitable[None]]
 
@@ -56,8 +58,8 @@ async def acknowledge(
 
 async def show(update: Update, answer: Reply, ctx: Ctx | None = None) -> None:
     """Draw the family core's reply in Telegram: the toast answers the tap, the tapped
-    message is redrawn in place, then the new messages; then the command menu, if the
-    person's role or language changed."""
+    message is redrawn in place, then the new messages (each after its voice notes); then
+    the command menu, if the person's role or language changed."""
     query = update.callback_query
     if query is not None:
         await acknowledge(query, answer.toast, alert=answer.alert)
@@ -73,12 +75,29 @@ async def show(update: Update, answer: Reply, ctx: Ctx | None = None) -> None:
         if answer.shown is not None:
             await reply(update, answer.shown.text, markup(answer.shown))
     for screen in answer.then:
+        await play(update, screen.sounds)
         await reply(update, screen.text, markup(screen))
     if answer.menu is not None and ctx is not None and update.effective_chat is not None:
         role, language = answer.menu
         await menus.publish_personal_menu(
             ctx.bot, chat_id=update.effective_chat.id, role=role, language=language
         )
+
+
+async def play(update: Update, sounds: tuple[Sound, ...]) -> None:
+    """Voice notes, by Telegram file id, to the chat the update came from. One that does
+    not go (an unknown file, a person who refuses voice notes) is logged and left out, so the
+    text after it still goes; a person who blocked the bot blocks the text too."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for sound in sounds:
+        try:
+            await chat.send_voice(sound.file_id, duration=sound.duration or None)
+        except Forbidden:
+            raise
+        except TelegramError as error:
+            log.warning("voice note %s not sent (%s)", sound.voice_id, type(error).__name__)
 
 
 async def quietly(edit: Awaitable[Any]) -> None:

@@ -39,6 +39,8 @@ class Choice:
     value: int | None = None
     text: str | None = None
     skipped: bool = False
+    language: str | None = None
+    """The language an open answer was typed in."""
 
 
 async def find_respondent(
@@ -105,6 +107,7 @@ async def record(
             option_id=choice.option_id,
             value=choice.value,
             text=choice.text,
+            language=choice.language,
             skipped=choice.skipped,
         )
         for choice in choices

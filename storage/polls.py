@@ -489,10 +489,18 @@ async def open_poll(session: AsyncSession, *, poll: Poll) -> Round | None:
 
 
 async def add_followup(
-    session: AsyncSession, *, poll: Poll, text: str, created_by: int | None
+    session: AsyncSession,
+    *,
+    poll: Poll,
+    text: str,
+    created_by: int | None,
+    translations: dict[str, str] | None = None,
 ) -> Round:
-    """Store what the council did with a poll and queue it for everyone who was asked."""
-    followup = FollowUp(poll_id=poll.id, text=text, created_by=created_by)
+    """Store what the council did with a poll (in its languages) and queue it for everyone
+    who was asked."""
+    followup = FollowUp(
+        poll_id=poll.id, text=text, created_by=created_by, translations=translations or {}
+    )
     session.add(followup)
     await session.flush()
     return await start_round(

@@ -31,7 +31,18 @@ class QuestionTally:
     answered: int = 0
     counts: dict[int, int] = field(default_factory=dict)
     ranks: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
-    texts: list[str] = field(default_factory=list)
+    texts: list[OpenText] = field(default_factory=list)
+
+
+class OpenText(str):
+    """An open answer as typed, with the language it was given in (None: not known)."""
+
+    language: str | None
+
+    def __new__(cls, text: str, language: str | None = None) -> OpenText:
+        made = super().__new__(cls, text)
+        made.language = language
+        return made
 
 
 async def respondents(session: AsyncSession, *, poll_id: int) -> int:
@@ -59,12 +70,12 @@ async def tally_poll(session: AsyncSession, *, poll_id: int) -> dict[int, Questi
     for question_id in sorted(several):
         tallies[question_id].answered = await _answered(session, question_id)
     texts: Counter[Group] = Counter()
-    for question_id, option_id, value, slot, skipped, text in await session.execute(
-        select(*_GROUP, Answer.skipped, Answer.text).where(
+    for question_id, option_id, value, slot, skipped, text, language in await session.execute(
+        select(*_GROUP, Answer.skipped, Answer.text, Answer.language).where(
             Answer.question_id.in_(question_ids), Answer.text.is_not(None)
         )
     ):
-        tallies[question_id].texts.append(text)
+        tallies[question_id].texts.append(OpenText(text, language))
         if not skipped:
             texts[question_id, option_id, value, slot] += 1
     for (question_id, option_id, value, slot), rows in groups.items():
@@ -103,19 +114,19 @@ async def _answered(session: AsyncSession, question_id: int) -> int:
     return await session.scalar(select(func.count()).select_from(people)) or 0
 
 
-async def open_texts(session: AsyncSession, *, poll_id: int) -> dict[int, list[str]]:
+async def open_texts(session: AsyncSession, *, poll_id: int) -> dict[int, list[OpenText]]:
     """The open answers per question id."""
-    found: defaultdict[int, list[str]] = defaultdict(list)
+    found: defaultdict[int, list[OpenText]] = defaultdict(list)
     question_ids = list(
         await session.scalars(select(Question.id).where(Question.poll_id == poll_id))
     )
     rows = await session.execute(  # the partial index on open texts answers this alone
-        select(Answer.question_id, Answer.text).where(
+        select(Answer.question_id, Answer.text, Answer.language).where(
             Answer.question_id.in_(question_ids), Answer.text.is_not(None)
         )
     )
-    for question_id, text in rows:
-        found[question_id].append(text)
+    for question_id, text, language in rows:
+        found[question_id].append(OpenText(text, language))
     return dict(found)
 
 
@@ -134,7 +145,9 @@ def to_summary(counts: dict[int, QuestionTally]) -> dict[str, Any]:
     }
 
 
-def from_summary(kept: dict[str, Any], texts: dict[int, list[str]]) -> dict[int, QuestionTally]:
+def from_summary(
+    kept: dict[str, Any], texts: dict[int, list[OpenText]]
+) -> dict[int, QuestionTally]:
     """The counts kept by `to_summary`, with the open texts that still exist."""
     found = {}
     for question_id, entry in kept.items():

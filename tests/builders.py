@@ -16,6 +16,8 @@ from storage.models import Council, Membership, Person, Role, utcnow
 
 ADMIN_ID = 1000
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz"
+LANGUAGE_NAMES = ["Nederlands", "English", "العربية", "Türkçe", "Polski", "Українська"]
+"""The language picker, each name in its own script."""
 ALWAYS = ("00:00", "00:00")  # no quiet hours, so tests behave the same at any time of day
 COUNCILS = (
     CouncilSettings(slug="noord", name="Cliëntenraad Noord", quiet_hours=ALWAYS),
@@ -107,8 +109,10 @@ async def open_poll_now(
     allow_change: bool = True,
     tags: tuple[str, ...] = (),
     title: str = "Onze peiling",
+    voices: tuple[VoiceNote, ...] = (),
 ) -> int:
-    """A poll straight from storage, opened now for its audience (the outbox sends it)."""
+    """A poll straight from storage, opened now for its audience (the outbox sends it), with
+    its voice notes (`voices`: see `add_voice`)."""
     from storage import polls
     from storage.models import RoundKind
 
@@ -128,6 +132,8 @@ async def open_poll_now(
             created_by=None,
             now=utcnow(),
         )
+        for note in voices:
+            await add_voice(session, poll.id, *note)
         await polls.start_round(
             session,
             poll=poll,
@@ -135,6 +141,34 @@ async def open_poll_now(
             recipients=polls.audience(poll.council_id, poll.audience_tags),
         )
     return poll.id
+
+
+VoiceNote = tuple[int | None, str, str, int]
+"""A voice note of a poll: (question position, None for the introduction; language;
+Telegram file id; duration in seconds)."""
+
+
+async def add_voice(
+    session: Any, poll_id: int, position: int | None, language: str, file_id: str, duration: int
+) -> int:
+    """A voice note row straight into the table; its id."""
+    from storage.models import Question, Voice
+
+    question_id = None
+    if position is not None:
+        question_id = await session.scalar(
+            select(Question.id).where(Question.poll_id == poll_id, Question.position == position)
+        )
+    voice = Voice(
+        poll_id=poll_id,
+        question_id=question_id,
+        language=language,
+        file_id=file_id,
+        duration=duration,
+    )
+    session.add(voice)
+    await session.flush()
+    return voice.id
 
 
 async def populate(

@@ -23,6 +23,7 @@ METHODS: dict[str, Handler] = {
     "sendMessage": messages.send_message,
     "sendPhoto": messages.send_photo,
     "sendDocument": messages.send_document,
+    "sendVoice": messages.send_voice,
     "editMessageText": messages.edit_message_text,
     "editMessageCaption": messages.edit_message_caption,
     "editMessageReplyMarkup": messages.edit_message_reply_markup,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+OGG = b"OggS"
 IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF", b"BM")
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same"
@@ -107,8 +108,16 @@ async def send_message(api: LocalBotApi, p: Params) -> object:
     return message.to_dict()
 
 
-def input_file(api: LocalBotApi, p: Params, key: str) -> StoredFile:
-    """The file of sendPhoto/sendDocument: an upload, a known file_id or a URL."""
+def input_file(
+    api: LocalBotApi,
+    p: Params,
+    key: str,
+    *,
+    duration: int = 0,
+    prefix: str = "BQAC",
+) -> StoredFile:
+    """The file of sendPhoto/sendDocument/sendVoice: an upload, a known file_id or a URL (a
+    known file keeps what it is; a new one gets `duration` and a file_id with `prefix`)."""
     value = p.opt_str(key)
     upload = p.uploads.get(key)
     if value and value.startswith("attach://"):
@@ -120,13 +129,20 @@ def input_file(api: LocalBotApi, p: Params, key: str) -> StoredFile:
             raise ApiError(413, "Request Entity Too Large")
         if key == "photo" and not upload.data.startswith(IMAGE_SIGNATURES):
             raise bad_request("IMAGE_PROCESS_FAILED")
-        return api.state.store_file(upload.data, upload.filename, upload.content_type)
+        mime = upload.content_type
+        if key == "voice":
+            mime = "audio/ogg" if upload.data.startswith(OGG) else mime or "audio/mpeg"
+        return api.state.store_file(
+            upload.data, upload.filename, mime, duration=duration, prefix=prefix
+        )
     if not value:
         raise bad_request(f"there is no {key} in the request")
     if value in api.state.files:
         return api.state.files[value]
     if value.startswith(("http://", "https://")):
-        return api.state.store_file(None, value.rsplit("/", 1)[-1] or None, None)
+        name = value.rsplit("/", 1)[-1] or None
+        mime = "audio/ogg" if key == "voice" else None
+        return api.state.store_file(None, name, mime, duration=duration, prefix=prefix)
     raise bad_request("wrong file identifier/HTTP URL specified")
 
 
@@ -150,6 +166,23 @@ async def send_photo(api: LocalBotApi, p: Params) -> object:
 async def send_document(api: LocalBotApi, p: Params) -> object:
     """sendDocument."""
     return await send_file(api, p, "document")
+
+
+async def send_voice(api: LocalBotApi, p: Params) -> object:
+    """sendVoice: an upload (OGG/OPUS shows as a voice note), a known file_id or a URL, with
+    an optional duration (seconds), caption and reply_markup."""
+    chat = api.state.chat(p.chat_id())
+    parsed = caption(p)
+    duration = p.opt_int("duration")
+    if duration is not None and duration < 0:
+        raise bad_request("invalid duration specified")
+    stored = input_file(api, p, "voice", duration=duration or 0, prefix="AwAC")
+    if chat.voices_forbidden:
+        raise bad_request("VOICE_MESSAGES_FORBIDDEN")
+    text = parsed.text if parsed else None
+    entities = parsed.entities if parsed else []
+    fields = {"html": p.opt_str("caption"), "text": text, "entities": entities, "file": stored}
+    return store_bot_message(api, chat, p, "voice", **fields).to_dict()
 
 
 def editable(api: LocalBotApi, p: Params) -> StoredMessage:

@@ -18,7 +18,7 @@ from bot.botapi.methods import BY_LOWER_NAME, METHODS
 from bot.botapi.params import Params, read_params
 from bot.botapi.simuser import SimGroup, SimUser
 from bot.botapi.state import JSON, BotState, Chat, StoredMessage
-from bot.botapi.transcript import TranscriptEntry, render_transcript
+from bot.botapi.transcript import SOUNDS, TranscriptEntry, render_transcript, sound_label
 from bot.botapi.updates import UpdateQueue
 from bot.botapi.webhook import WebhookDelivery
 
@@ -205,6 +205,8 @@ class LocalBotApi:
         """Add a bot send, edit or deletion to the transcript and the send log."""
         kind = message.kind if action == "send" and message.kind != "text" else action
         text = message.text or (message.file.filename or "" if message.file else "")
+        if message.kind in SOUNDS and message.file is not None:
+            text = sound_label(message.kind, message.file.duration, message.text)
         labels = [[b.text for b in row] for row in inline_buttons(message.reply_markup)]
         if action != "delete":
             self.sends.append(

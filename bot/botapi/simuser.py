@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.botapi.html_entities import utf16_len
 from bot.botapi.markup import Button, inline_buttons
 from bot.botapi.state import JSON, Chat, QueryRecord, StoredMessage
+from bot.botapi.transcript import SOUNDS, sound_label
 
 if TYPE_CHECKING:
     from bot.botapi.server import LocalBotApi
@@ -19,6 +20,10 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000105fe02fea70000000049454e44ae426082"
 )
+# A few bytes with an Ogg page header and an OpusHead: enough to stand for a voice note.
+OGG_OPUS = b"OggS\x00\x02" + bytes(20) + b"\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00"
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + bytes(16)
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(16)
 _query_ids = itertools.count(1)
 
 
@@ -35,6 +40,9 @@ class SentMessage:
     file: bytes | None = None
     filename: str | None = None
     edits: int = 0
+    file_id: str | None = None
+    duration: int | None = None
+    """Seconds, for a voice note (kind "voice"), an audio file or a video note."""
 
     @property
     def labels(self) -> list[str]:
@@ -55,7 +63,16 @@ class SentMessage:
             file=file.data if file else None,
             filename=file.filename if file else None,
             edits=message.edits,
+            file_id=file.file_id if file else None,
+            duration=file.duration if file and message.kind in SOUNDS else None,
         )
+
+    @property
+    def shown(self) -> str:
+        """What the user sees in a line: the text, or "[voice 3s]" (and its caption)."""
+        if self.duration is not None:
+            return sound_label(self.kind, self.duration, self.text or None)
+        return self.text
 
 
 def command_entities(text: str) -> list[JSON]:
@@ -228,6 +245,30 @@ class SimUser(_Person):
             self.chat, "photo", caption or "(photo)", kind="photo", text=caption, file=stored
         )
 
+    async def send_voice(self, duration: int = 3, data: bytes = OGG_OPUS) -> int:
+        """Send a voice note (its file can be fetched with getFile and downloaded)."""
+        stored = self._server.state.store_file(
+            data, "voice.oga", "audio/ogg", duration=duration, prefix="AwAC"
+        )
+        shown = sound_label("voice", duration)
+        return await self.post(self.chat, "voice", shown, kind="voice", file=stored)
+
+    async def send_audio(self, duration: int = 5, data: bytes = MP3) -> int:
+        """Send an audio file (an MP3, as a music player plays it)."""
+        stored = self._server.state.store_file(
+            data, "opname.mp3", "audio/mpeg", duration=duration, prefix="CQAC"
+        )
+        shown = sound_label("audio", duration)
+        return await self.post(self.chat, "audio", shown, kind="audio", file=stored)
+
+    async def send_video_note(self, duration: int = 4, data: bytes = MP4) -> int:
+        """Send a video note (the round video message)."""
+        stored = self._server.state.store_file(
+            data, None, "video/mp4", duration=duration, prefix="DQAC"
+        )
+        shown = sound_label("video_note", duration)
+        return await self.post(self.chat, "video_note", shown, kind="video_note", file=stored)
+
     async def edit_last_message(self, text: str) -> int:
         """Edit this user's last text message (an edited_message update)."""
         message = self.last_sent
@@ -249,6 +290,12 @@ class SimUser(_Person):
         """The bot's newest message in this chat."""
         messages = bot_messages(self.chat)
         return SentMessage.of(messages[-1]) if messages else None
+
+    @property
+    def inbox(self) -> list[str]:
+        """The bot's messages in this chat as one line each, in order: texts, and voice
+        notes as "[voice 3s]"."""
+        return [message.shown for message in self.messages]
 
     @property
     def keyboard(self) -> list[list[str]] | None:

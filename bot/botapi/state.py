@@ -22,6 +22,8 @@ class StoredFile:
     data: bytes | None
     filename: str | None
     mime_type: str | None
+    duration: int = 0
+    """Seconds, for a voice note, an audio file or a video note."""
 
     @property
     def file_path(self) -> str:
@@ -77,13 +79,20 @@ class StoredMessage:
         return message
 
     def _file_dict(self) -> JSON:
-        """The photo or document part of the Message object."""
+        """The photo, voice, audio, video note or document part of the Message object."""
         file = self.file
         assert file is not None
         size = len(file.data) if file.data is not None else 0
         ids = {"file_id": file.file_id, "file_unique_id": file.file_unique_id, "file_size": size}
         if self.kind == "photo":
             return {"photo": [{**ids, "width": 320, "height": 240}]}
+        if self.kind == "video_note":
+            return {"video_note": {**ids, "length": 240, "duration": file.duration}}
+        if self.kind in ("voice", "audio"):
+            sound = {**ids, "duration": file.duration, "mime_type": file.mime_type}
+            if self.kind == "audio":
+                sound["file_name"] = file.filename
+            return {self.kind: {k: v for k, v in sound.items() if v is not None}}
         document = {**ids, "file_name": file.filename, "mime_type": file.mime_type}
         return {"document": {k: v for k, v in document.items() if v is not None}}
 
@@ -99,6 +108,8 @@ class Chat:
     username: str | None = None
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     reply_keyboard: list[list[str]] | None = None
+    voices_forbidden: bool = False
+    """The user's privacy settings refuse voice notes (Telegram: VOICE_MESSAGES_FORBIDDEN)."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def to_dict(self) -> JSON:
@@ -152,10 +163,20 @@ class BotState:
             raise bad_request("chat not found")
         return chat
 
-    def store_file(self, data: bytes | None, filename: str | None, mime: str | None) -> StoredFile:
-        """Keep a file and give it a fresh file_id."""
+    def store_file(
+        self,
+        data: bytes | None,
+        filename: str | None,
+        mime: str | None,
+        *,
+        duration: int = 0,
+        prefix: str = "BQAC",
+    ) -> StoredFile:
+        """Keep a file and give it a fresh file_id (`prefix` as Telegram's for its kind)."""
         unique = uuid.uuid4().hex[:12]
-        stored = StoredFile(f"BQAC{unique}{uuid.uuid4().hex}", unique, data, filename, mime)
+        stored = StoredFile(
+            f"{prefix}{unique}{uuid.uuid4().hex}", unique, data, filename, mime, duration
+        )
         self.files[stored.file_id] = stored
         return stored
 

@@ -15,7 +15,12 @@ MARKS = {
     "photo": "▣",
     "document": "▤",
     "sticker": "☺",
+    "voice": "♪",
+    "audio": "♫",
+    "video_note": "◉",
 }
+SOUNDS = ("voice", "audio", "video_note")
+"""Kinds of message that play: shown as "[voice 3s]" and the caption, if any."""
 WIDTH = 78
 
 
@@ -29,6 +34,12 @@ class TranscriptEntry:
     action: str
     text: str
     labels: list[list[str]] = field(default_factory=list)
+
+
+def sound_label(kind: str, duration: int, caption: str | None = None) -> str:
+    """How a voice note, audio file or video note shows in the transcript: "[voice 3s]"."""
+    label = f"[{kind.replace('_', ' ')} {duration}s]"
+    return f"{label} {caption}" if caption else label
 
 
 def _speaker(entry: TranscriptEntry, names: dict[int, str], many_chats: bool) -> str:

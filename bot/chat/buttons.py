@@ -110,6 +110,10 @@ STARTING = Button(
     steps=_steps("s n"),
 )
 """WhatsApp: the quick replies of a round's template ("Start" / "Not now")."""
+HELPLINE = Button(
+    "hc", "after the help lines: contact me (a) or no thanks (n); council", steps=_steps("a n")
+)
+"""The only way an anonymous family chooses to be known: to their council's staff."""
 
 # Council and staff.
 INVITE = Button("inv", "making an invite, its poster: step, value", steps=_steps("c r t e u p x"))
@@ -117,7 +121,9 @@ NEWPOLL = Button(
     "np", "writing a poll: step, value", steps=_steps("c t k a an o cl ch p e x tr pv vw vl")
 )
 POLLS = Button(
-    "pl", "a poll: view, close, follow-up, send, cancel; poll", steps=_steps("v c f s x")
+    "pl",
+    "a poll: view, close, follow-up, send, cancel, later (a language); poll",
+    steps=_steps("v c f s x l"),
 )
 REMIND = Button("rm", "remind: poll")
 SCHEDULE = Button(

@@ -26,6 +26,7 @@ per language (as is a follow-up).
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import secrets
 import time
@@ -45,8 +46,8 @@ from bot.delivery.health import Health
 from bot.delivery.progress import Progress
 from bot.delivery.quiet import quiet_until
 from bot.polls.asking import next_question
-from bot.polls.questions import closes_on
-from bot.texts import Texts, texts_for
+from bot.polls.questions import closes_on, other_language
+from bot.texts import Html, Texts, texts_for
 from storage import outbox, people, polls
 from storage.db import Database, is_outage
 from storage.models import Address, DeliveryStatus, FollowUp, QuestionKind, RoundKind, utcnow
@@ -520,12 +521,25 @@ async def compose(
     when the poll closes first); None when there is nothing left to ask."""
     if kind is RoundKind.followup:
         followup = await session.get(FollowUp, followup_id)
-        return Screen(t("followup.message", title=view.poll.title, text=followup.text))
+        return followup_screen(t, view, followup)
     question = await next_question(session, t, view=view, pseudonym=pseudonym, address=address)
     if kind is RoundKind.reminder and question is not None:
         intro = t("reminder.intro", closes=closes_on(view))
+        if not view.speaks(t.language) and question.text.find(other_language(t, view)) < 0:
+            intro += f"\n<i>{other_language(t, view)}</i>"
         return replace(question, text=f"{intro}\n\n{question.text}")
     return question
+
+
+def followup_screen(t: Texts, view: PollView, followup: FollowUp) -> Screen:
+    """ "You said, we did" in the reader's language, or the poll's first with a line saying so."""
+    title = view.in_language(t.language).poll.title
+    text = followup.translations.get(t.language)
+    if text is not None or t.language == view.poll.language:
+        return Screen(t("followup.message", title=title, text=text or followup.text))
+    line = t("followup.other_language", language=t(f"languages.{view.poll.language}"))
+    shown = Html(f"<i>{line}</i>\n\n{html.escape(followup.text, quote=False)}")
+    return Screen(t("followup.message", title=title, text=shown))
 
 
 class Outboxes:

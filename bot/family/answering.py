@@ -26,6 +26,7 @@ from bot.chat.buttons import (
     plain_number,
 )
 from bot.chat.screens import Reply, Screen
+from bot.family import helplines
 from bot.family.core import Core, Family
 from bot.polls.asking import OPEN_ANSWER, expect_open_answer, first_unanswered, forget_open_answer
 from bot.polls.questions import (
@@ -41,6 +42,7 @@ from bot.polls.questions import (
 )
 from storage import answers, drafts
 from storage.answers import Choice, Tapped
+from storage.helplines import count_help_reply
 from storage.models import PollStatus, QuestionKind
 from storage.polls import PollView, QuestionView
 
@@ -104,17 +106,32 @@ async def tap(core: Core, family: Family, data: str | None) -> Reply:
     return await _open_requested(core, family, asked)
 
 
-async def typed(core: Core, family: Family, question_id: object, text: str) -> Reply:
-    """The typed answer to an open question (the family's draft says which one)."""
+async def typed(
+    core: Core,
+    family: Family,
+    question_id: object,
+    text: str,
+    *,
+    desk: helplines.Desk = helplines.DEFAULT_DESK,
+) -> Reply:
+    """The typed answer to an open question (the family's draft says which one). One with an
+    alarm word of the council (`desk`) is stored as any other, and the family alone gets the
+    help lines at once, with the offer to be contacted."""
     text = text.strip()
     if len(text) > OPEN_TEXT_LIMIT:
         return Reply(then=[Screen(family.t("common.too_long", limit=OPEN_TEXT_LIMIT))])
     asked = await _asked(core, str(question_id))
+    council = asked.view.council if asked else None
+    worried = helplines.alarming(desk, council, text)
+    help_ = helplines.worried(family.t, desk, council) if worried else []
     if asked is None:  # the poll is gone: so is the question the draft waited for
         async with core.db.begin() as session:
             await drafts.drop_drafts(session, address=family.address, kind=OPEN_ANSWER[0])
-        return Reply()
-    return await _store(core, family, asked, [Choice(text=text)], typed=True)
+        return Reply(then=help_)
+    said = Choice(text=text, language=family.t.language)
+    reply = await _store(core, family, asked, [said], typed=True, help_reply=worried)
+    reply.then[1:1] = help_  # after "saved", before the next question
+    return reply
 
 
 async def _picked(core: Core, family: Family, asked: Asked, picks: str) -> Reply:
@@ -178,7 +195,13 @@ async def _open_requested(core: Core, family: Family, asked: Asked) -> Reply:
 
 
 async def _store(
-    core: Core, family: Family, asked: Asked, choices: list[Choice], *, typed: bool = False
+    core: Core,
+    family: Family,
+    asked: Asked,
+    choices: list[Choice],
+    *,
+    typed: bool = False,
+    help_reply: bool = False,
 ) -> Reply:
     """Store the answer in one unit of work; then show it and, if it was new, ask the next."""
     view, question = asked.view, asked.question
@@ -195,6 +218,8 @@ async def _store(
             question_id=question.id,
             choices=choices,
         )
+        if help_reply and done.taken and not done.kept:  # a count of the poll, of nobody
+            await count_help_reply(session, poll_id=poll.id)
         upcoming = first_unanswered(view, done.given) if done.first else None
         if done.taken and not done.kept and question.question.kind is QuestionKind.open_text:
             await forget_open_answer(session, address=family.address, question_id=question.id)

@@ -85,7 +85,8 @@ def asking(
     hint = {
         QuestionKind.multiple: t("poll.multiple_hint"),
         QuestionKind.priorities: t("poll.priorities_hint", chosen=_picked_labels(question, picks)),
-        QuestionKind.open_text: t("poll.open_hint", limit=OPEN_TEXT_LIMIT),
+        QuestionKind.open_text: t("poll.open_hint", limit=OPEN_TEXT_LIMIT)  # + where to turn
+        + (f"\n{t('helplines.pointer')}" if "helplines.pointer" in t.keys() else ""),  # noqa: SIM118
     }.get(kind)
     if hint:
         text += f"\n\n<i>{hint}</i>"

@@ -1,6 +1,10 @@
 """Results as PNG charts that read well on a phone; pure matplotlib, no Telegram, no database.
 
 A concealed count gets no bar at all, so its row looks the same whatever the hidden count is.
+Right-to-left text (Arabic, Hebrew) is wrapped on its logical text and every line keeps the
+direction of its paragraph; a right-to-left title sits on the right. matplotlib 3.11 and later
+shape and reorder text themselves (libraqm, HarfBuzz, SheenBidi) and get the logical text; older
+versions draw characters one by one, left to right, and get bot.results.rtl.visual's output.
 matplotlib is imported inside the functions, so importing this module stays cheap; pyplot and its
 global state are never used, so charts can be drawn from any task or thread.
 """
@@ -14,12 +18,16 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from bot.results.rtl import LRM, RLM, is_rtl, is_rtl_paragraph, visual
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -38,6 +46,10 @@ BAR_RIGHT = 0.45  # inches right of the bar axis, room for the "100%" tick and l
 NOTE_GAP = 0.012  # between a bar's end and its note, as a fraction of the axis
 PLOT_IN = 3.4  # height of the trend plot in inches
 TEXT: dict[str, Any] = {"parse_math": False, "linespacing": LINE, "ha": "left"}
+# DejaVu Sans, which matplotlib ships, has the Arabic presentation forms that bot.results.rtl
+# draws, and Hebrew; it lacks a few letters (Urdu heh goal and yeh barree, alef wasla, ...) and has
+# no Arabic in its oblique style. Where these Debian fonts are installed, they fill in those glyphs.
+FALLBACK_FONTS = ("Noto Sans Arabic", "Noto Naskh Arabic", "Amiri")
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,8 @@ def bar_chart_png(title: str, subtitle: str, bars: Sequence[Bar]) -> bytes:
         ax.spines["left"].set_visible(False)
         for bar, label, (top, centre) in zip(bars, labels, rows, strict=True):
             blank = {"facecolor": "white", "edgecolor": "none", "pad": 1}  # hides the grid
-            ax.text(0, top, label, fontsize=LABEL_PT, color=INK, va="top", bbox=blank, **TEXT)
+            style = _style(bar.label, fontsize=LABEL_PT, color=INK, va="top", bbox=blank)
+            ax.text(0, top, label, **style)
             _draw_bar(ax, renderer, bar, centre, axis)
         return _png(fig)
 
@@ -144,13 +157,13 @@ def trend_chart_png(
         ax.set_xlim(-0.5, max(len(x_labels) - 0.5, 0.5))
         ax.set_ylim(0, y_max if y_max is not None else _nice_top(series))
         name = _fit(renderer, y_label, TICK_PT, PLOT_IN)
-        ax.set_ylabel(name, fontsize=TICK_PT, color=INK, parse_math=False)
+        ax.set_ylabel(name, fontsize=TICK_PT, color=INK, parse_math=False, family=list(_families()))
         if names:
             key = fig.legend(
                 loc="lower center",
                 bbox_to_anchor=(0.5, 0.02),
                 ncols=columns,
-                fontsize=TICK_PT,
+                prop=_font(TICK_PT),
                 frameon=False,
                 handlelength=3,
             )
@@ -172,19 +185,64 @@ def _drawing() -> Iterator[tuple[Figure, RendererAgg]]:
 
 
 def _fit(renderer: RendererAgg, text: str, size: float, inches: float, bold: bool = False) -> str:
-    """Wrap text on words so that no line is wider than the given inches."""
-    from matplotlib.font_manager import FontProperties
-
-    font = FontProperties(size=size, weight="bold" if bold else "normal")
+    """Wrap text on words so that no line is wider than the given inches; the lines come back
+    visual (ready to draw). Wrapping is done on the logical text, and every line gets the
+    direction of the whole paragraph, so a right-to-left paragraph keeps its lines in order."""
+    font = _font(size, bold=bold)
     limit = inches * DPI
     text = " ".join(text.split())
+    rtl = is_rtl_paragraph(text)
     width = max(len(text), 1)
     while True:
-        wrapped = textwrap.wrap(text, width=width) or [""]
+        wrapped = [_drawable(w, rtl) for w in textwrap.wrap(text, width=width) or [""]]
         widest = max(renderer.get_text_width_height_descent(w, font, False)[0] for w in wrapped)
         if widest <= limit or width <= 8:
             return "\n".join(wrapped)
         width = max(8, min(width - 1, int(width * limit / widest)))
+
+
+def _drawable(line: str, rtl: bool) -> str:
+    """One line of a paragraph as matplotlib gets it, laid out in the paragraph's direction.
+
+    matplotlib 3.11+ lays out each line itself, taking its direction from the line's first strong
+    character: a mark in front keeps the paragraph's direction. Older versions get the visual
+    text. Lines without right-to-left text in a left-to-right paragraph stay as they are."""
+    if not rtl and not is_rtl(line):
+        return line
+    if not _shapes_text():
+        return visual(line, rtl=rtl)
+    return (RLM if rtl else LRM) + line
+
+
+@cache
+def _shapes_text() -> bool:
+    """Whether matplotlib shapes and orders text itself, which it does from 3.11 on (libraqm)."""
+    import matplotlib
+
+    return tuple(matplotlib.__version_info__[:2]) >= (3, 11)
+
+
+@cache
+def _families() -> tuple[str, ...]:
+    """DejaVu Sans, then those of FALLBACK_FONTS that are installed (a missing family in the list
+    would only log a complaint)."""
+    from matplotlib.font_manager import fontManager
+
+    installed = {font.name for font in fontManager.ttflist}
+    return ("DejaVu Sans", *(family for family in FALLBACK_FONTS if family in installed))
+
+
+def _font(size: float, *, bold: bool = False) -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(family=list(_families()), size=size, weight="bold" if bold else "normal")
+
+
+def _style(logical: str, **style: Any) -> dict[str, Any]:
+    """Text properties for the visual form of `logical`: the fonts, and the lines of a
+    right-to-left paragraph aligned on the right of their block."""
+    align = "right" if is_rtl_paragraph(logical) else "left"
+    return {**TEXT, "family": list(_families()), "multialignment": align, **style}
 
 
 def _lines_in(text: str, size: float) -> float:
@@ -200,33 +258,40 @@ def _header_height(renderer: RendererAgg, title: str, subtitle: str) -> float:
 
 
 def _header(fig: Figure, renderer: RendererAgg, title: str, subtitle: str) -> None:
-    """Bold title at the top left, the subtitle (e.g. "n = 42") under it in grey."""
+    """Bold title at the top left, the subtitle (e.g. "n = 42") under it in grey; both at the top
+    right when the title reads from right to left."""
     height = fig.get_figheight()
-    title = _fit(renderer, title, TITLE_PT, WIDTH - 2 * SIDE, bold=True)
-    subtitle = _fit(renderer, subtitle, SUBTITLE_PT, WIDTH - 2 * SIDE)
+    shown = _fit(renderer, title, TITLE_PT, WIDTH - 2 * SIDE, bold=True)
+    under = _fit(renderer, subtitle, SUBTITLE_PT, WIDTH - 2 * SIDE)
+    right = is_rtl_paragraph(title)
+    x, ha = (1 - SIDE / WIDTH, "right") if right else (SIDE / WIDTH, "left")
     top = 1 - 0.25 / height
+    style = _style(title, fontsize=TITLE_PT, weight="bold", color=INK, va="top", ha=ha)
+    fig.text(x, top, shown, **style)
+    below = top - (_lines_in(shown, TITLE_PT) + 0.08) / height
     fig.text(
-        SIDE / WIDTH, top, title, fontsize=TITLE_PT, weight="bold", color=INK, va="top", **TEXT
+        x, below, under, **_style(subtitle, fontsize=SUBTITLE_PT, color=MUTED, va="top", ha=ha)
     )
-    below = top - (_lines_in(title, TITLE_PT) + 0.08) / height
-    fig.text(SIDE / WIDTH, below, subtitle, fontsize=SUBTITLE_PT, color=MUTED, va="top", **TEXT)
 
 
 def _tidy(ax: Axes) -> None:
     """No chart junk: no top or right spine, no tick marks, a light grid behind the data."""
     ax.spines[["top", "right"]].set_visible(False)
     ax.spines[["left", "bottom"]].set_color("#999999")
-    ax.tick_params(labelsize=TICK_PT, colors=INK, length=0, pad=6)
+    ax.tick_params(
+        labelsize=TICK_PT, labelfontfamily=list(_families()), colors=INK, length=0, pad=6
+    )
     ax.set_axisbelow(True)
     ax.grid(color=GRID, linewidth=0.8)
 
 
 def _draw_bar(ax: Axes, renderer: RendererAgg, bar: Bar, centre: float, axis: float) -> None:
-    """A bar with its note; a concealed one is only a dotted outline with the note in grey."""
-    from matplotlib.font_manager import FontProperties
+    """A bar with its note; a concealed one is only a dotted outline with the note in grey, in
+    italics unless it is right-to-left (DejaVu Sans has no oblique Arabic, Arabic no italics)."""
     from matplotlib.patches import Rectangle
 
-    style: dict[str, Any] = {"fontsize": NOTE_PT, "va": "center", "zorder": 3, **TEXT}
+    note = _drawable(bar.note, is_rtl_paragraph(bar.note))
+    style = _style(bar.note, fontsize=NOTE_PT, va="center", zorder=3)
     if bar.share is None:
         ax.add_patch(
             Rectangle(
@@ -239,20 +304,20 @@ def _draw_bar(ax: Axes, renderer: RendererAgg, bar: Bar, centre: float, axis: fl
                 linewidth=1,
             )
         )
-        ax.text(NOTE_GAP, centre, bar.note, color=MUTED, style="italic", **style)
+        slant = "normal" if is_rtl(bar.note) else "italic"
+        ax.text(NOTE_GAP, centre, note, color=MUTED, style=slant, **style)
         return
     if not math.isfinite(bar.share):
         raise ValueError(f"share must be between 0 and 1, not {bar.share!r}")
     share = min(max(bar.share, 0.0), 1.0)
     ax.barh(centre, share, height=BAR_IN, color=OKABE_ITO[0], zorder=2)
-    font = FontProperties(size=NOTE_PT)
-    note = renderer.get_text_width_height_descent(bar.note, font, False)[0] / (axis * DPI)
-    fits_after = share + NOTE_GAP + note <= 1 + (BAR_RIGHT - 0.05) / axis
-    if fits_after or share < note + 2 * NOTE_GAP:
-        ax.text(share + NOTE_GAP, centre, bar.note, color=INK, **style)
+    wide = renderer.get_text_width_height_descent(note, _font(NOTE_PT), False)[0] / (axis * DPI)
+    fits_after = share + NOTE_GAP + wide <= 1 + (BAR_RIGHT - 0.05) / axis
+    if fits_after or share < wide + 2 * NOTE_GAP:
+        ax.text(share + NOTE_GAP, centre, note, color=INK, **style)
     else:  # white on the blue bar, right-aligned inside its end
         style["ha"] = "right"
-        ax.text(share - NOTE_GAP, centre, bar.note, color="white", weight="bold", **style)
+        ax.text(share - NOTE_GAP, centre, note, color="white", weight="bold", **style)
 
 
 def _nice_top(series: Sequence[Series]) -> float:

@@ -28,7 +28,9 @@ async def close_and_report(bot: Bot, db: Database, *, poll_id: int, now: datetim
         if address.channel != TELEGRAM:
             continue
         text = await results_text(db, poll_id=poll_id, language=language)
-        header = texts_for(language)("results.closed_header", title=view.poll.title)
+        header = texts_for(language)(
+            "results.closed_header", title=view.in_language(language).poll.title
+        )
         try:
             for part in split_long(f"{header}\n\n{text}"):
                 await bot.send_message(int(address.id), part)

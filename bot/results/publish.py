@@ -213,8 +213,14 @@ def count_or_note(t: Texts, count: int | Concealed, k: int) -> str:
 
 
 def _open_answers(t: Texts, texts: list[str]) -> str:
+    """The open answers as typed; one in another language than the reader's says which."""
     lines = [t("results.open_note")]
-    lines += [t("results.open_answer", text=_clip(text)) for text in texts[:MAX_TEXTS]]
+    for text in texts[:MAX_TEXTS]:
+        line = t("results.open_answer", text=_clip(text))
+        language = getattr(text, "language", None)
+        if language not in (None, t.language):
+            line += f" <i>({t(f'languages.{language}')})</i>"
+        lines.append(line)
     if len(texts) > MAX_TEXTS:
         lines.append(t("results.open_more", count=len(texts) - MAX_TEXTS))
     return "\n".join(lines)

@@ -48,11 +48,13 @@ class Report:
         return f"{text}\n\n{t('results.purged')}" if self.purged else text
 
 
-async def load_report(db: Database, *, poll_id: int) -> Report | None:
+async def load_report(db: Database, *, poll_id: int, language: str | None = None) -> Report | None:
+    """The poll's numbers, its texts in `language` when it has that language (else its first)."""
     async with db.read() as session:
         view = await polls.load_poll(session, poll_id=poll_id)
         if view is None:
             return None
+        view = view.in_language(language) if language else view
         summary = view.poll.summary
         if summary is not None:  # closed: its counts were kept then (and outlive the answers)
             texts = await tallies.open_texts(session, poll_id=poll_id)
@@ -72,5 +74,5 @@ async def load_report(db: Database, *, poll_id: int) -> Report | None:
 
 async def results_text(db: Database, *, poll_id: int, language: str) -> str | None:
     """The results of a poll in `language`, with the council's privacy threshold applied."""
-    report = await load_report(db, poll_id=poll_id)
+    report = await load_report(db, poll_id=poll_id, language=language)
     return report.text(texts_for(language)) if report else None

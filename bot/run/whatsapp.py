@@ -23,6 +23,7 @@ from bot.whatsapp.channel import WhatsApp
 from bot.whatsapp.courier import WhatsAppCourier
 from bot.whatsapp.families import Families
 from bot.whatsapp.webhook import Lanes, Webhook, server
+from handlers.helplines import poster
 from storage import people
 from storage.db import Database
 from storage.models import TELEGRAM, Address, Role
@@ -59,7 +60,12 @@ def build(
     async def alert(key: str, values: dict[str, Any]) -> None:
         await tell_staff(bot, db, settings, key, values)
 
-    channel = WhatsApp(settings.whatsapp, db=db, alert=alert)
+    async def fetch(file_id: str) -> bytes:
+        """A voice note's bytes from Telegram, to upload to WhatsApp."""
+        file = await bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    channel = WhatsApp(settings.whatsapp, db=db, alert=alert, fetch=fetch)
     courier = WhatsAppCourier(channel, settings)
     outbox = Outbox(
         bot=bot,
@@ -69,7 +75,7 @@ def build(
         courier=courier,
         progress=telegram.progress,
     )
-    families = Families(Core(db, sent), settings, channel)
+    families = Families(Core(db, sent), settings, channel, post=poster(bot))
     lanes = Lanes(families.handle, on_outage=health.database.failed)
 
     def received(receipts: list[Receipt]) -> None:

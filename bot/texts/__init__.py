@@ -10,7 +10,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("nl", "en")
+LANGUAGES = ("nl", "en", "ar", "tr", "pl", "uk")
+"""The languages families (and anyone, for their own screens) can choose; the first is the
+fallback. Dutch and English are the languages councils write in by default."""
 FOLDER = Path(__file__).parent
 BASE_CHANNEL = "telegram"
 """The channel the plain texts are written for; another channel's differences are in

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
@@ -26,6 +28,8 @@ LIMITS = {
     "application/pdf": 100 * MB,
 }
 MAX_UPLOAD = 101 * MB
+KEPT = 30 * 24 * 3600.0
+"""Meta keeps an uploaded file 30 days; then its id is unknown."""
 # A few bytes with an Ogg page header: enough to stand for a voice note.
 OGG_STUB = b"OggS\x00\x02" + bytes(20) + b"\x01\x13OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00"
 
@@ -37,6 +41,8 @@ class StoredMedia:
     media_id: str
     data: bytes
     mime_type: str
+    at: float = 0.0
+    """When it was uploaded (the server's clock)."""
 
     @property
     def sha256(self) -> str:
@@ -45,23 +51,35 @@ class StoredMedia:
 
 
 class MediaStore:
-    """Media by id."""
+    """Media by id, each for 30 days from its upload (on `clock`, the server's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.items: dict[str, StoredMedia] = {}
+        self.clock = clock
+        self._uploaded: set[str] = set()
 
     def __contains__(self, media_id: object) -> bool:
-        return media_id in self.items
+        return isinstance(media_id, str) and self.get(media_id) is not None
 
     def get(self, media_id: str) -> StoredMedia | None:
-        """The media with this id, or None."""
-        return self.items.get(media_id)
+        """The media with this id, or None (also once Meta would have dropped it)."""
+        media = self.items.get(media_id)
+        return media if media is not None and self.clock() - media.at < KEPT else None
+
+    def live(self) -> dict[str, StoredMedia]:
+        """The media ids a message may use now."""
+        return {media_id: m for media_id, m in self.items.items() if self.get(media_id)}
 
     def add(self, data: bytes, mime_type: str) -> StoredMedia:
         """Store bytes under a new id."""
-        media = StoredMedia(new_media_id(), data, mime_type)
+        media = StoredMedia(new_media_id(), data, mime_type, self.clock())
         self.items[media.media_id] = media
         return media
+
+    @property
+    def uploads(self) -> list[StoredMedia]:
+        """What the bot uploaded (not what users sent), oldest first."""
+        return [media for media in self.items.values() if media.media_id in self._uploaded]
 
     async def upload(self, request: web.Request) -> StoredMedia:
         """Read a multipart upload (file, type, messaging_product) and store it."""
@@ -91,7 +109,9 @@ class MediaStore:
             raise GraphError(100, text, message=text)
         if len(data) > LIMITS[base]:
             raise GraphError(131053, f"{base} files may be at most {LIMITS[base]} bytes")
-        return self.add(data, mime_type)
+        media = self.add(data, mime_type)
+        self._uploaded.add(media.media_id)
+        return media
 
     @staticmethod
     def info(media: StoredMedia, url: str) -> dict[str, object]:

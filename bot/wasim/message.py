@@ -24,6 +24,18 @@ class WaMessage:
     payload: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def media_id(self) -> str | None:
+        """The uploaded media an audio message plays (None for a link or another kind)."""
+        return self.payload.get("audio", {}).get("id") if self.kind == "audio" else None
+
+    @property
+    def shown(self) -> str:
+        """What the user sees in a line: the text, or "[voice]" / "[audio]" for a sound."""
+        if self.kind != "audio":
+            return self.body
+        return "[voice]" if self.payload["audio"].get("voice") else "[audio]"
+
+    @property
     def titles(self) -> list[str]:
         """The titles of its reply buttons, list rows or template quick replies."""
         return [title for _, title in self.choices]

@@ -82,7 +82,7 @@ def send(server: LocalWhatsApp, payload: JSON) -> JSON:
             payload,
             templates=server.templates,
             buttons=server.template_buttons,
-            media_ids=server.media.items,
+            media_ids=server.media.live(),
         )
         code = server.faults.take(names)
         if code == 190:
@@ -121,7 +121,7 @@ def _accept(
     if failed is None and user is not None:
         message = outbound(wamid, payload, server.template_buttons)
         user.messages.append(message)
-        server.note(who, "out", message.kind, message.body, message.titles)
+        server.note(who, "out", message.kind, message.shown, message.titles)
     else:
         server.note(who, "out", f"failed {failed}", "")
     plan = status_plan(server.statuses, server.auto_read, failed, undeliverable=undeliverable)

@@ -69,7 +69,7 @@ class LocalWhatsApp:
         self.late_delay = 0.5
         self.read_timeout = 10.0
         self.faults = Faults()
-        self.media = MediaStore()
+        self.media = MediaStore(self.now)
         self.delivery = WebhookDelivery(lambda: self.webhook_url, lambda: self.app_secret)
         self.inbound_owner: dict[str, WaUser] = {}
         self.last_inbound: bytes | None = None

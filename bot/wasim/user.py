@@ -43,6 +43,12 @@ class WaUser:
         """The newest message the bot sent this user."""
         return self.messages[-1] if self.messages else None
 
+    @property
+    def inbox(self) -> list[str]:
+        """The bot's messages to this user as one line each, in order: texts, and voice notes
+        as "[voice]" (audio files "[audio]")."""
+        return [message.shown for message in self.messages]
+
     def window_open(self) -> bool:
         """Whether the 24-hour customer-service window is open (server clock)."""
         if self.last_message_at is None:

@@ -161,20 +161,27 @@ def _check_quick_reply(component: JSON, parameters: list[object], field: str, co
 
 
 def check_audio(payload: JSON, media_ids: set[str] | Mapping[str, object]) -> None:
-    """audio: the id of an uploaded media or an http(s) link."""
+    """audio: the id of an uploaded media (not older than 30 days) or an http(s) link, not
+    both; `voice` (a voice note: .ogg with OPUS) a boolean."""
     audio = object_field(payload.get("audio"), "audio")
+    if "id" in audio and "link" in audio:
+        raise invalid("audio: give an id or a link, not both")
     if "id" in audio:
-        if audio["id"] not in media_ids:
-            raise invalid(
-                f"Param audio['id'] {audio['id']!r} is not a valid whatsapp business account"
-                " media attachment ID"
+        media_id = text_field(audio["id"], "audio.id", 1, 64)
+        if media_id not in media_ids:
+            details = (
+                f"Param audio['id'] {media_id!r} is not a valid whatsapp business account media"
+                " attachment ID"
             )
+            raise GraphError(100, details, message="(#100) Invalid parameter")
     elif "link" in audio:
         link = text_field(audio["link"], "audio.link", 1, 2048)
         if not link.startswith(("http://", "https://")):
             raise invalid("audio.link must be an http(s) URL")
     else:
         raise invalid("audio needs an id or a link")
+    if not isinstance(audio.get("voice", False), bool):
+        raise invalid("audio.voice must be a boolean")
 
 
 def check_send(

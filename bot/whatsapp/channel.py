@@ -3,7 +3,8 @@ may send at all, what staff are told, and drawing a family core `Reply` as messa
 
 WhatsApp cannot edit a message or answer a tap with a toast. So a reply is new messages: the
 tapped screen is sent again only when it has choices to tap (or nothing else is said), a
-toast only when it is all there is (or an alert). Numbered lists remember what each number
+toast only when it is all there is (or an alert). A new screen's voice notes go right before
+its text (never those of the tapped screen sent again). Numbered lists remember what each number
 stands for in a draft of the person, so a typed "7" counts as the seventh choice.
 """
 
@@ -15,12 +16,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.chat.screens import Reply, Screen
+from bot.chat.screens import Reply, Screen, Sound
 from bot.config import WhatsAppSettings
 from bot.texts import Texts
 from bot.whatsapp.client import CloudApi, GraphError, Unreachable
 from bot.whatsapp.pace import Pace
 from bot.whatsapp.render import Outgoing, messages
+from bot.whatsapp.voices import MEDIA_PROBLEMS, Fetch, VoiceNotes, audio
 from storage import drafts
 from storage.db import Database
 from storage.models import Address
@@ -39,7 +41,9 @@ Alert = Callable[[str, dict[str, Any]], Awaitable[None]]
 class WhatsApp:
     """One business number."""
 
-    def __init__(self, settings: WhatsAppSettings, *, db: Database, alert: Alert) -> None:
+    def __init__(
+        self, settings: WhatsAppSettings, *, db: Database, alert: Alert, fetch: Fetch | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
         self.api = CloudApi(
@@ -47,6 +51,8 @@ class WhatsApp:
             phone_number_id=settings.phone_number_id,
             token=settings.token,
         )
+        self.voices = VoiceNotes(db=db, api=self.api, fetch=fetch)
+        """Voice notes by media id (`fetch` gets a note's bytes from Telegram to upload)."""
         self.pace = Pace(settings.messages_per_second)
         self._alert = alert
         self._alerted: dict[str, float] = {}
@@ -102,12 +108,15 @@ class WhatsApp:
     async def show(self, t: Texts, address: Address, reply: Reply) -> None:
         """Send a family core reply as WhatsApp messages, in order."""
         screens = _screens(reply)
-        sent = [outgoing for screen in screens for outgoing in messages(t, screen)]
+        fresh = len(screens) - len(reply.then)  # from here on new messages: notes first
         numbers: dict[str, str] = {}
-        for outgoing in sent:
-            if not await self.reply(address, outgoing.body):
-                return
-            numbers = outgoing.numbers or numbers
+        for index, screen in enumerate(screens):
+            if index >= fresh:
+                await self.play(address, screen.sounds)
+            for outgoing in messages(t, screen):
+                if not await self.reply(address, outgoing.body):
+                    return
+                numbers = outgoing.numbers or numbers
         if any(screen.every_choice for screen in screens):
             await self.remember_numbers(address, numbers)
 
@@ -141,6 +150,25 @@ class WhatsApp:
                     return False
             await asyncio.sleep(wait)
         return False
+
+    async def play(self, address: Address, sounds: tuple[Sound, ...]) -> None:
+        """Voice notes as replies, in order; one that cannot go is logged and left out (the
+        question after it goes all the same)."""
+        for sound in sounds:
+            media_id = await self.voices.media_id(sound)
+            if media_id is None:
+                continue
+            try:
+                async with self.pace.slot(bulk=False):
+                    await self.api.send(address, audio(media_id))
+            except GraphError as error:
+                log.warning("WhatsApp voice note not sent (error %s)", error.code)
+                if error.code in MEDIA_PROBLEMS:
+                    await self.voices.forget(sound)
+                elif error.code == 190:
+                    await self.token_expired()
+            except Unreachable as error:
+                log.warning("WhatsApp voice note not sent (%s)", error)
 
     async def mark_read(self, message_id: str) -> None:
         """Blue ticks once a message was handled (never a reason to fail the handling)."""

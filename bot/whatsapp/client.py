@@ -1,7 +1,7 @@
 """A thin client of the WhatsApp Cloud API (Graph API) on aiohttp: send a message, mark one
-read. Its base URL comes from the settings, so tests and the demo point it at
-`bot.wasim.LocalWhatsApp`. Errors come back as `GraphError` with Meta's code; a network
-fault or a page that is not Graph's JSON is `Unreachable`."""
+read, upload a file (a voice note). Its base URL comes from the settings, so tests and the
+demo point it at `bot.wasim.LocalWhatsApp`. Errors come back as `GraphError` with Meta's
+code; a network fault or a page that is not Graph's JSON is `Unreachable`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class CloudApi:
 
     def __init__(self, *, base_url: str, phone_number_id: str, token: str) -> None:
         self.url = f"{base_url.rstrip('/')}/{phone_number_id}/messages"
+        self.media_url = f"{base_url.rstrip('/')}/{phone_number_id}/media"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._session: aiohttp.ClientSession | None = None
 
@@ -55,16 +56,35 @@ class CloudApi:
             {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
         )
 
+    async def upload(self, data: bytes, mime: str) -> str:
+        """Upload a file for messages to use (Meta keeps it 30 days); its media id."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime)
+        extension = mime.split(";", 1)[0].rsplit("/", 1)[-1]
+        form.add_field("file", data, filename=f"voice.{extension}", content_type=mime)
+        answer = await self._post(None, url=self.media_url, form=form)
+        media_id = answer.get("id")
+        if not isinstance(media_id, str | int) or not str(media_id):
+            raise Unreachable("no media id in the answer")
+        return str(media_id)
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    async def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _post(
+        self,
+        payload: dict[str, Any] | None,
+        *,
+        url: str | None = None,
+        form: aiohttp.FormData | None = None,
+    ) -> dict[str, Any]:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=TIMEOUT, headers=self._headers)
         try:
-            async with self._session.post(self.url, json=payload) as response:
+            async with self._session.post(url or self.url, json=payload, data=form) as response:
                 try:
                     answer = await response.json(content_type=None)
                 except ValueError:

@@ -12,17 +12,22 @@ and 131056 (pair rate) → later, nothing lost; 131026 (not on WhatsApp) → fai
 131048 and 368 (quality, policy) → no bulk sending for an hour, staff told; 190 (token) →
 the channel pauses, staff told; 132001 (template missing in that language) → the council's
 first language, staff told; 131000, 131053 and no answer at all → tried again with backoff.
+
+The question's voice notes go first, by media id (`bot.whatsapp.voices`: uploaded once per
+poll). A note Meta refuses (an unknown media id, a file it cannot use) or that cannot be had
+is logged and left out; any other refusal counts for the row as the question's would.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat.buttons import STARTING
-from bot.chat.screens import Screen
+from bot.chat.screens import Screen, Sound
 from bot.config import Settings
 from bot.delivery.couriers import again, later
 from bot.delivery.progress import DAILY_LIMIT
@@ -31,11 +36,13 @@ from bot.texts import texts_for
 from bot.whatsapp.channel import WhatsApp
 from bot.whatsapp.client import GraphError, Unreachable
 from bot.whatsapp.render import messages
+from bot.whatsapp.voices import MEDIA_PROBLEMS, audio
 from storage import whatsapp
 from storage.models import WHATSAPP, DeliveryStatus, RoundKind, utcnow
 from storage.outbox import Claimed, Outcome
 from storage.polls import PollView
 
+log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24) - timedelta(minutes=10)
 """A window this close to its end is treated as closed (the send may take a moment)."""
 DAY = timedelta(hours=24)
@@ -106,6 +113,14 @@ class WhatsAppCourier:
         sent = messages(t, screen)
         message_id = ""
         try:
+            for sound in screen.sounds:
+                media_id = await self.wa.voices.media_id(sound)
+                if media_id is None:
+                    continue
+                async with self.wa.pace.slot(bulk=True, person=job.address):
+                    if not self.wa.may_broadcast:
+                        return _paused(job)
+                    await self._play(job, sound, media_id)
             for outgoing in sent:
                 async with self.wa.pace.slot(bulk=True, person=job.address):
                     if not self.wa.may_broadcast:
@@ -120,6 +135,19 @@ class WhatsAppCourier:
             await self.wa.remember_numbers(job.address, numbers)
         self.wa.just_sent(message_id)
         return _sent(job, message_id, template=False)
+
+    async def _play(self, job: Claimed, sound: Sound, media_id: str) -> None:
+        """One voice note; a refusal of the note itself (or no answer) is logged and passed
+        over, any other one is the row's (raised)."""
+        try:
+            await self.wa.api.send(job.address, audio(media_id))
+        except GraphError as error:
+            if error.code not in MEDIA_PROBLEMS:
+                raise
+            log.warning("WhatsApp voice note not sent (error %s)", error.code)
+            await self.wa.voices.forget(sound)
+        except Unreachable as error:
+            log.warning("WhatsApp voice note not sent (%s)", error)
 
     async def _template(self, job: Claimed, view: PollView | None) -> Outcome:
         """Outside the window: the approved template, if the daily limit allows one more."""

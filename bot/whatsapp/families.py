@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import time
 
-from bot.chat.buttons import ANSWERING, FORGET, LANGUAGE, SIGNUP, STARTING, parse, plain_number
+from bot.chat.buttons import (
+    ANSWERING,
+    FORGET,
+    HELPLINE,
+    LANGUAGE,
+    SIGNUP,
+    STARTING,
+    parse,
+    plain_number,
+)
 from bot.chat.screens import Reply, Screen
 from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Throttle
 from bot.config import Settings
 from bot.delivery.outbox import compose
-from bot.family import account, answering, joining
+from bot.family import account, answering, helplines, joining, voice
 from bot.family.core import Core, Family
 from bot.invites.links import find_code
-from bot.polls.asking import OPEN_ANSWER
 from bot.polls.questions import closes_on
 from bot.texts import Texts, texts_for
 from bot.whatsapp.channel import NUMBERS, WhatsApp
@@ -37,10 +45,19 @@ from storage.people import Profile, load_profile
 class Families:
     """Handles what families send on WhatsApp."""
 
-    def __init__(self, core: Core, settings: Settings, channel: WhatsApp) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        channel: WhatsApp,
+        post: helplines.Post | None = None,
+    ) -> None:
         self.core = core
         self.settings = settings
         self.channel = channel
+        self.post = post or _nobody
+        """Sends a family's own request to be contacted to a staff member on Telegram."""
+        self.desk = helplines.desk(settings.councils)
         self.guesses = Throttle(limit=5, window=15 * 60)
         self.flood = Throttle(limit=FLOOD_LIMIT, window=FLOOD_WINDOW)
         self.notices = Throttle(limit=1, window=FLOOD_WINDOW)
@@ -103,8 +120,8 @@ class Families:
         family = self._family(profile, t)
         if incoming.kind == "reply":
             return await self._tapped(incoming.reply_id, profile, family, t)
-        if incoming.kind == "audio":
-            return _said(t("whatsapp.voice"))
+        if incoming.kind == "audio":  # never downloaded, never kept
+            return await voice.refused(self.core, t, family.address if family else None)
         if incoming.kind != "text":
             return _said(t("whatsapp.unsupported"))
         text = incoming.text
@@ -119,15 +136,20 @@ class Families:
             return await joining.with_code(self.core, t, joiner, code)
         if family is None:
             return _said(t("whatsapp.unknown"))
+        waiting = await helplines.expecting(self.core, family)  # a contact request first
+        if waiting.contact is not None:
+            return await helplines.contact_typed(
+                self.core, family, waiting.contact, text, self.post
+            )
+        if waiting.answer is not None:
+            return await answering.typed(self.core, family, waiting.answer, text, desk=self.desk)
         async with self.core.db.read() as session:
             numbers = await drafts.get_draft(session, address=family.address, kind=NUMBERS[0])
-            typing = await drafts.get_draft(session, address=family.address, kind=OPEN_ANSWER[0])
-        if typing is not None and typing.step == OPEN_ANSWER[1]:
-            question_id = typing.data.get("question_id")
-            return await answering.typed(self.core, family, question_id, text)
         chosen = numbers.data.get(text.strip().lstrip("#")) if numbers else None
         if chosen is not None:
             return await self._tapped(chosen, profile, family, t)
+        if waiting.lapsed:
+            return helplines.lapsed(t)
         return _said(t("whatsapp.not_understood"))
 
     async def _tapped(
@@ -149,13 +171,17 @@ class Families:
             return await account.language_chosen(self.core, t, family, data, profile.role)
         if button is FORGET:
             return await account.forget_answered(self.core, t, family, data)
+        if button is HELPLINE:
+            return await helplines.tapped(self.core, family, data)
         if button is STARTING and parsed is not None:
             return await self._start(family, parsed[1])
         return Reply(toast=t("common.stale_button"))
 
     async def _word(self, action: str, profile: Profile, family: Family | None, t: Texts) -> Reply:
         if action == "help":
-            return _said(t("whatsapp.help"))
+            councils = [council for _, council in profile.memberships]
+            lines = helplines.help_screen(t, self.desk, councils).text
+            return _said(f"{t('whatsapp.help')}\n\n{lines}")
         if action == "privacy":
             settings = self.settings
             key = settings.pseudonym_key
@@ -233,3 +259,8 @@ class Families:
 
 def _said(text: str) -> Reply:
     return Reply(then=[Screen(text)])
+
+
+async def _nobody(address: Address, text: str) -> bool:
+    """No way to reach staff was wired in: the family is told it did not go."""
+    return False

@@ -21,7 +21,7 @@ from storage.models import (
     RoundKind,
 )
 from storage.pseudonyms import pseudonym
-from tests.builders import PSEUDONYM_KEY, make_invite, sign_up
+from tests.builders import LANGUAGE_NAMES, PSEUDONYM_KEY, make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
 
@@ -60,7 +60,7 @@ async def test_privacy_shows_what_is_stored(api: LocalBotApi, bot: RunningBot) -
 async def test_language_switch_changes_texts_and_menu(api: LocalBotApi, bot: RunningBot) -> None:
     user = await joined(api, bot)
     await user.command("taal")
-    assert user.last.labels == ["Nederlands", "English"]
+    assert user.last.labels == LANGUAGE_NAMES
     await user.press("English")
     assert user.last.text == "Done. I will speak English with you from now on."
 

@@ -12,9 +12,18 @@ from sqlalchemy import select, text
 
 from bot.botapi import LocalBotApi
 from bot.wasim import LocalWhatsApp
-from storage.models import Address, Answer, Person, Respondent, RespondentTag, metadata
+from storage.models import (
+    Address,
+    Answer,
+    Draft,
+    Person,
+    Respondent,
+    RespondentTag,
+    Role,
+    metadata,
+)
 from storage.pseudonyms import pseudonym
-from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now
+from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot
 from tests.e2e.families import CHANNELS, family_on, join
 
@@ -88,3 +97,47 @@ async def test_anonymous_answers_cannot_be_joined_to_a_person(
     columns = {column.name for column in Answer.__table__.columns}
     columns |= {column.name for column in Respondent.__table__.columns}
     assert not {"created_at", "answered_at", "at", "updated_at"} & columns, "no time to match"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_asking_to_be_contacted_stores_nothing_that_links_the_family_to_the_answer(
+    channel: str, api: LocalBotApi, wa: LocalWhatsApp, wabot: RunningBot
+) -> None:
+    """The one way to be known (help lines, "Please contact me", how to reach them): after it,
+    no table holds what the family typed for staff, nor anything new about the family."""
+    bot = wabot
+    staff = api.user(8_200_000)
+    await sign_up(staff, await make_invite(bot.db, role=Role.staff))
+    family = family_on(channel, api, wa, 8_200_001)
+    await join(family, await make_invite(bot.db))
+    questions = [{"kind": "open_text", "text": "Hoe gaat het thuis?"}]
+    poll_id = await open_poll_now(bot.db, questions=questions)
+    await bot.deliver()
+
+    kept_anyway = {"inbound", "person.window_at"}
+    """WhatsApp's message ids (as hashes, for every message) and when the person last wrote."""
+
+    async def everything() -> set[str]:
+        async with bot.db.read() as session:
+            return {
+                f"{table.name}.{column}:{value}"
+                for table in metadata.sorted_tables
+                if table.name not in kept_anyway
+                for row in (await session.execute(text(f'SELECT * FROM "{table.name}"'))).mappings()
+                for column, value in row.items()
+                if f"{table.name}.{column}" not in kept_anyway
+            }
+
+    await family.send("Ik word geslagen")
+    answered = await everything()
+    await family.press("Ja, neem contact op")
+    await family.send("Bel me op 06-99887766")
+    assert "06-99887766" in staff.last.text
+    after = await everything()
+    assert not any("06-99887766" in value for value in after), "the contact is never stored"
+    assert after == answered, "nothing about the request is left: no draft, no mark, no link"
+    async with bot.db.read() as session:
+        respondent = await session.scalar(select(Respondent).where(Respondent.poll_id == poll_id))
+        drafts = list(await session.scalars(select(Draft)))
+    assert respondent.person_id is None
+    assert all(draft.kind != "helpline" for draft in drafts)

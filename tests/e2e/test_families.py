@@ -14,7 +14,7 @@ from bot.scheduling.rounds import send_reminders
 from bot.wasim import LocalWhatsApp
 from storage import polls
 from storage.models import Answer, Delivery, Person, Poll, Question, Respondent
-from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now
+from tests.builders import LANGUAGE_NAMES, PSEUDONYM_KEY, make_invite, open_poll_now
 from tests.e2e.conftest import RunningBot
 from tests.e2e.families import CHANNELS, Family, family_on, join
 from tests.e2e.test_poll_answering import ALL_KINDS, MORE_KINDS
@@ -53,7 +53,7 @@ async def test_joining_in_dutch_stores_nothing_before_consent(
     channel: str, wabot: RunningBot, newcomer: Family
 ) -> None:
     await newcomer.join(await make_invite(wabot.db))
-    assert newcomer.labels == ["Nederlands", "English"]
+    assert newcomer.labels == LANGUAGE_NAMES
     await newcomer.press("Nederlands")
     assert ("telefoonnummer" if channel == "whatsapp" else "Telegram-ID") in newcomer.text
     assert await people(wabot) == [], "nothing is stored before consent"

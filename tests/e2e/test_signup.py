@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi
 from storage.models import Address, Invite, Membership, MembershipTag, Person
-from tests.builders import make_invite, sign_up
+from tests.builders import LANGUAGE_NAMES, make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
 
@@ -20,7 +20,7 @@ async def test_family_signs_up_in_dutch(api: LocalBotApi, bot: RunningBot) -> No
     sanne = api.user(1, first_name="Sanne", language_code="nl")
 
     await sanne.command("start", code)
-    assert sanne.last.labels == ["Nederlands", "English"]
+    assert sanne.last.labels == LANGUAGE_NAMES
     await sanne.press("Nederlands")
     assert "Cliëntenraad Noord" in sanne.last.text
     assert "anoniem" in sanne.last.text

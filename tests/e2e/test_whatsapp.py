@@ -31,7 +31,7 @@ from storage.models import (
     Role,
     utcnow,
 )
-from tests.builders import ADMIN_ID, make_invite, open_poll_now, populate
+from tests.builders import ADMIN_ID, LANGUAGE_NAMES, make_invite, open_poll_now, populate
 from tests.e2e.conftest import VERIFY_TOKEN, RunningBot, polling_bot, with_whatsapp
 from tests.e2e.families import OnWhatsApp, join
 
@@ -92,7 +92,7 @@ async def test_a_family_joins_on_whatsapp_with_the_code_in_its_first_message(
     amira = wa.user("31612345001", name="Amira")
 
     await amira.send(f"Hallo! Ik wil meedoen. Mijn code: {code}")
-    assert amira.last.titles == ["Nederlands", "English"]
+    assert amira.last.titles == LANGUAGE_NAMES
     await amira.tap("Nederlands")
     assert "telefoonnummer" in amira.last.body
     assert await count(wabot, Person) == 0, "nothing is stored before consent"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import warnings
 
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
+from bot.results import charts
 from bot.results.charts import Bar, Series, bar_chart_png, trend_chart_png
+from bot.results.rtl import RLM, visual
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUESTION = (
@@ -151,3 +156,78 @@ def test_a_trend_chart_with_nothing_to_show_still_renders() -> None:
 def test_a_series_needs_one_point_per_round() -> None:
     with pytest.raises(ValueError):
         trend_chart_png("Vraag", "", ["1 jan", "1 feb"], [Series("Alle", [1.0])], "% ja")
+
+
+ARABIC_QUESTION = "كيف كان أول لقاء مع فريق الحي؟"
+ARABIC_ANSWERS = [
+    Bar("جيد", 0.6, "60% (18)"),
+    Bar("متوسط", 0.3, "30% (9)"),
+    Bar("سيئ", None, "أقل من 5"),
+    Bar("لا أعرف (بعد) " + "وهذا جواب طويل جدا " * 6 + "في النهاية", 0.1, "10% (3)"),
+]
+ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[list[Text]]:
+    """The text artists of every chart drawn, which is drawn with warnings as errors; a missing
+    glyph too (chart drawing keeps that warning out of the logs, but not while this records)."""
+    figures: list[list[Text]] = []
+    png = charts._png
+
+    def strict_png(fig: Figure) -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            data = png(fig)
+        figures.append([t for t in fig.findobj(Text) if t.get_text()])
+        return data
+
+    monkeypatch.setattr(charts, "_png", strict_png)
+    return figures
+
+
+def test_a_missing_glyph_is_an_error_while_recording(drawn: list[list[Text]]) -> None:
+    with pytest.raises(UserWarning, match="Glyph"):
+        bar_chart_png("Vraag", "n = 1", [Bar("Goed 🤔", 1.0, "100% (1)")])
+
+
+def test_an_arabic_chart_gets_the_logical_text_where_matplotlib_shapes_it(
+    drawn: list[list[Text]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charts, "_shapes_text", lambda: True)  # matplotlib 3.11 and later
+    assert_phone_png(bar_chart_png(ARABIC_QUESTION, "n = 30", ARABIC_ANSWERS))
+    texts = {t.get_text(): t for t in drawn[0]}
+    title = texts[RLM + ARABIC_QUESTION]
+    assert title.get_horizontalalignment() == "right", "a right-to-left title sits on the right"
+    assert {RLM + "جيد", RLM + "متوسط", RLM + "أقل من 5"} <= texts.keys()
+    assert texts["n = 30"].get_horizontalalignment() == "right", "and its subtitle under it"
+    long_label = next(t for t in texts if t.count("\n") >= 1)
+    lines = [line.removeprefix(RLM) for line in long_label.split("\n")]
+    assert " ".join(lines) == " ".join(ARABIC_ANSWERS[3].label.split()), "wrapped in reading order"
+
+
+def test_an_arabic_chart_gets_shaped_glyphs_where_matplotlib_does_not_shape(
+    drawn: list[list[Text]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charts, "_shapes_text", lambda: False)  # matplotlib before 3.11
+    assert_phone_png(bar_chart_png(ARABIC_QUESTION, "n = 30", ARABIC_ANSWERS))
+    texts = [t.get_text() for t in drawn[0]]
+    assert visual(ARABIC_QUESTION) in texts
+    assert {visual("جيد"), visual("متوسط"), visual("أقل من 5")} <= set(texts)
+    assert not any(ARABIC_LETTER.search(t) for t in texts), "every letter in a joined form"
+    long_label = next(t for t in texts if t.count("\n") >= 1)
+    first, *_, last = long_label.split("\n")
+    assert visual("أعرف") in first, "the first line starts the label"
+    assert visual("النهاية") in last
+
+
+def test_an_arabic_trend_chart_draws_every_name_and_label(drawn: list[list[Text]]) -> None:
+    rounds = ["الجولة ١", "الجولة ٢", "الجولة ٣"]
+    series = [Series("كل المجموعات", [50.0, 60.0, 55.0]), Series("De Linde", [40.0, None, 70.0])]
+    png = trend_chart_png("هل تشعر بالأمان؟", "% نعم لكل جولة", rounds, series, "% نعم", y_max=100)
+    assert_phone_png(png)
+    # As the installed matplotlib gets them: logical text (3.11+) or visual text (before).
+    shapes = charts._shapes_text()
+    arabic = [*rounds, "كل المجموعات", "% نعم", "هل تشعر بالأمان؟", "% نعم لكل جولة"]
+    expected = {RLM + text if shapes else visual(text) for text in arabic} | {"De Linde"}
+    assert expected <= {t.get_text() for t in drawn[0]}
