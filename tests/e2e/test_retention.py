@@ -9,12 +9,27 @@ from sqlalchemy import func, select, update
 
 from bot.botapi import LocalBotApi
 from bot.scheduling.jobs import delete_old_answers
-from storage.models import Answer, Delivery, Poll, Respondent, RespondentTag, Role, Round, utcnow
+from storage.models import (
+    Answer,
+    Delivery,
+    Poll,
+    Respondent,
+    RespondentTag,
+    Role,
+    Round,
+    Voice,
+    utcnow,
+)
 from tests.builders import answered_poll, make_invite, sign_up
 from tests.e2e.conftest import RunningBot
 
 QUESTIONS = [
-    {"kind": "single", "text": "Hoe was het?", "options": ["Goed", "Slecht"]},
+    {
+        "kind": "single",
+        "text": "Hoe was het?",
+        "options": ["Goed", "Slecht"],
+        "voices": {"nl": {"file_id": "AwACAgQAAxk-voice-1", "duration": 4}},
+    },
     {"kind": "open_text", "text": "Nog iets?"},
 ]
 ANSWERS = [(("locatie:noord",), [1, "Prima"])] * 5 + [(("locatie:zuid",), [2, "Matig"])] * 5
@@ -29,6 +44,7 @@ async def rows_of(bot: RunningBot, poll_id: int) -> dict[str, int]:
             "answers": select(func.count()).where(Answer.respondent_id.in_(respondents)),
             "tags": select(func.count()).where(RespondentTag.respondent_id.in_(respondents)),
             "deliveries": select(func.count()).where(Delivery.round_id.in_(rounds)),
+            "voice notes": select(func.count()).where(Voice.poll_id == poll_id),
         }
         return {name: await session.scalar(query) for name, query in counts.items()}
 
@@ -55,8 +71,10 @@ async def test_answers_go_after_the_retention_period_and_counts_stay(
 
     assert await delete_old_answers(bot.db, now=utcnow(), days=180) == 1
 
-    assert await rows_of(bot, old) == {"respondents": 0, "answers": 0, "tags": 0, "deliveries": 0}
-    assert (await rows_of(bot, recent))["answers"] == 20, "a poll within the period stays"
+    gone = {"respondents": 0, "answers": 0, "tags": 0, "deliveries": 0, "voice notes": 0}
+    assert await rows_of(bot, old) == gone
+    kept = await rows_of(bot, recent)
+    assert kept["answers"] == 20 and kept["voice notes"] == 1, "a poll within the period stays"
     await member.command("uitslag", str(old))
     after = member.last.text
     assert "10 van de 12 mensen gaven antwoord (83%)" in after
