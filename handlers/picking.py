@@ -31,7 +31,9 @@ async def offer_polls(
     if not choices:
         await reply(update, ctx.t(none))
         return
-    buttons = [(poll.title[:40], button.data(action, poll.id)) for poll in choices]
+    buttons = [
+        (poll.title_in(ctx.t.language)[:40], button.data(action, poll.id)) for poll in choices
+    ]
     await reply(update, ctx.t(ask), keyboard(buttons))
 
 

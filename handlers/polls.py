@@ -42,7 +42,9 @@ async def list_polls(update: Update, ctx: Ctx) -> None:
         await reply(update, ctx.t("polls.none"))
         return
     text = "\n".join([ctx.t("polls.intro"), *(_line(ctx, line) for line in lines)])
-    buttons = [(line.poll.title[:40], POLLS.data("v", line.poll.id)) for line in lines]
+    buttons = [
+        (line.poll.title_in(ctx.t.language)[:40], POLLS.data("v", line.poll.id)) for line in lines
+    ]
     await reply(update, text, keyboard(buttons))
 
 
@@ -91,11 +93,13 @@ async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
     if poll.status is PollStatus.closed:
         text = await results_text(ctx.db, poll_id=poll.id, language=ctx.t.language) or ""
     else:
-        text = ctx.t("polls.results_after_closing", title=poll.title)
+        text = ctx.t("polls.results_after_closing", title=poll.title_in(ctx.t.language))
     async with ctx.db.read() as session:
         followups = await polls.followups_of(session, poll_id=poll.id)
     for followup in followups:
-        text += "\n\n" + ctx.t("followup.message", title=poll.title, text=followup.text)
+        text += "\n\n" + ctx.t(
+            "followup.message", title=poll.title_in(ctx.t.language), text=followup.text
+        )
     await acknowledge(update.callback_query)
     for part in split_long(text):
         await reply(update, part)
@@ -106,7 +110,9 @@ async def close_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
     if not await close_and_report(ctx.bot, ctx.db, poll_id=poll.id, now=utcnow()):
         await replace(update, ctx.t("polls.already_closed"))
         return
-    await update.callback_query.edit_message_text(ctx.t("polls.closed", title=poll.title))
+    await update.callback_query.edit_message_text(
+        ctx.t("polls.closed", title=poll.title_in(ctx.t.language))
+    )
 
 
 async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
@@ -118,7 +124,9 @@ async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
             step="text",
             data={"poll_id": poll.id},
         )
-    await replace(update, ctx.t("polls.ask_followup", title=poll.title, limit=MAX_FOLLOWUP))
+    await replace(
+        update, ctx.t("polls.ask_followup", title=poll.title_in(ctx.t.language), limit=MAX_FOLLOWUP)
+    )
 
 
 async def followup_typed(update: Update, ctx: Ctx, draft: Draft) -> None:
@@ -174,7 +182,7 @@ async def _followup_next(update: Update, ctx: Ctx, draft: Draft, data: dict[str,
         (ctx.t("newpoll.send"), POLLS.data("s", poll.id)),
         (ctx.t("newpoll.cancel"), POLLS.data("x", poll.id)),
     ]
-    text = ctx.t("followup.message", title=poll.title, text=data["text"])
+    text = ctx.t("followup.message", title=poll.title_in(ctx.t.language), text=data["text"])
     if data.get("later"):
         missing = ", ".join(translations.name(ctx.t, lang) for lang in data["later"])
         first = translations.name(ctx.t, poll.language)
@@ -226,13 +234,14 @@ ACTIONS = {
 
 
 def _line(ctx: Ctx, line: polls.PollLine) -> str:
-    """One poll: status, and the response (a count below the threshold is not shown)."""
+    """One poll: status, the response (a count below the threshold is not shown), and its
+    languages."""
     poll, k = line.poll, line.council.privacy_threshold
     closes = formatting.short_moment(poll.closes_at, line.council.timezone)
     return ctx.t(
         "polls.line",
         icon=ICONS[poll.status],
-        title=poll.title,
+        title=poll.title_in(ctx.t.language),
         status=ctx.t(f"polls.status_{poll.status.value}", closes=closes),
         response=Html(
             ctx.t("polls.response", answered=line.answered, asked=line.asked, rate=line.rate)
@@ -240,7 +249,18 @@ def _line(ctx: Ctx, line: polls.PollLine) -> str:
             else ctx.t("polls.response_hidden", asked=line.asked, k=k)
         ),
         followed=ctx.t("polls.followed") if line.followups else "",
+        languages=Html(_languages(ctx, line)),
     )
+
+
+def _languages(ctx: Ctx, line: polls.PollLine) -> str:
+    """The languages the poll was written in, when the council writes in more than one (so a
+    poll that lacks one shows it)."""
+    if "," not in line.council.languages:
+        return ""
+    poll = line.poll
+    names = [ctx.t(f"languages.{code}") for code in (poll.language, *poll.translations)]
+    return ctx.t("polls.languages", names=", ".join(names))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -202,7 +202,7 @@ async def _send_csv(update: Update, ctx: Ctx, report: Report, data: bytes, what:
             detail=f"poll {poll.id}" + ("" if person else " by an administrator"),
         )
     filename = ctx.t(f"export.filename_{what}", poll=poll.id)
-    caption = ctx.t(f"export.caption_{what}", title=poll.title, k=report.k)
+    caption = ctx.t(f"export.caption_{what}", title=poll.title_in(ctx.t.language), k=report.k)
     staff = await own_poll(ctx, str(poll.id), Role.staff) is not None
     more = (
         keyboard([(ctx.t("export.answers_button"), RESULTS.data("a", poll.id))])
@@ -218,7 +218,7 @@ async def _closed_report(update: Update, ctx: Ctx, poll: Poll) -> Report | None:
     """The poll's numbers once it is closed; before that, how many answered and when."""
     if poll.status is not PollStatus.closed:
         report = await load_report(ctx.db, poll_id=poll.id, language=ctx.t.language)
-        lines = [ctx.t("results.title", title=poll.title)]
+        lines = [ctx.t("results.title", title=poll.title_in(ctx.t.language))]
         if poll.status is PollStatus.open and report is not None:
             lines.append(
                 response_line(ctx.t, answered=report.answered, asked=report.asked, k=report.k)

@@ -32,7 +32,7 @@ async def remind_command(update: Update, ctx: Ctx) -> None:
     if not choices:
         await reply(update, ctx.t("remind.none"))
         return
-    buttons = [(poll.title[:40], REMIND.data(poll.id)) for poll in choices]
+    buttons = [(poll.title_in(ctx.t.language)[:40], REMIND.data(poll.id)) for poll in choices]
     await reply(update, ctx.t("remind.pick"), keyboard(buttons))
 
 
@@ -84,7 +84,7 @@ async def show_status(update: Update, ctx: Ctx) -> None:
         lines.append(
             ctx.t(
                 "sending.line",
-                title=poll.title,
+                title=poll.title_in(ctx.t.language),
                 kind=ctx.t(f"sending.kind_{sending.kind.value}"),
                 done=total - waiting,
                 total=total,

@@ -7,7 +7,7 @@ code above does. Recording an answer replaces that respondent's rows for the que
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BigInteger, delete, insert, literal, select
@@ -39,8 +39,8 @@ class Choice:
     value: int | None = None
     text: str | None = None
     skipped: bool = False
-    language: str | None = None
-    """The language an open answer was typed in."""
+    language: str | None = field(default=None, compare=False)
+    """The language an open answer was typed in (the same text again is the same answer)."""
 
 
 async def find_respondent(
@@ -246,6 +246,7 @@ async def store_answer(
                 "option_id": choice.option_id,
                 "value": choice.value,
                 "text": choice.text,
+                "language": choice.language,
                 "skipped": choice.skipped,
             }
             for choice in choices

@@ -256,6 +256,10 @@ class Poll(SQLModel, table=True):
     help_replies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """How many open answers got the help lines (a count for staff, linked to nobody)."""
 
+    def title_in(self, language: str) -> str:
+        """The title as a reader of `language` sees it (the first language's if it lacks one)."""
+        return self.translations.get(language, self.title)
+
 
 class Question(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("poll_id", "position"),)

@@ -110,9 +110,11 @@ async def open_poll_now(
     tags: tuple[str, ...] = (),
     title: str = "Onze peiling",
     voices: tuple[VoiceNote, ...] = (),
+    languages: dict[str, Any] | None = None,
 ) -> int:
     """A poll straight from storage, opened now for its audience (the outbox sends it), with
-    its voice notes (`voices`: see `add_voice`)."""
+    its voice notes (`voices`: see `add_voice`) and its texts in other `languages` (as
+    /newpoll keeps them: {language: {"title", "questions": {"0": {"text", "options"}}}})."""
     from storage import polls
     from storage.models import RoundKind
 
@@ -128,6 +130,7 @@ async def open_poll_now(
                 "allow_change": allow_change,
                 "audience_tags": list(tags),
                 "closes_at": (utcnow() + timedelta(days=7)).isoformat(),
+                "languages": languages or {},
             },
             created_by=None,
             now=utcnow(),
