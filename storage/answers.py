@@ -125,12 +125,21 @@ class AnswerRow:
     value: int | None
     slot: int
     text: str | None
+    language: str | None = None
+    """The language an open answer was typed in."""
 
 
 async def answer_rows(session: AsyncSession, *, poll_id: int) -> list[AnswerRow]:
     """Every answer of the poll (skips left out), for an answer-level export."""
     rows = await session.execute(
-        select(Answer.question_id, Answer.option_id, Answer.value, Answer.slot, Answer.text)
+        select(
+            Answer.question_id,
+            Answer.option_id,
+            Answer.value,
+            Answer.slot,
+            Answer.text,
+            Answer.language,
+        )
         .join(Question, Question.id == Answer.question_id)
         .where(Question.poll_id == poll_id, Answer.skipped.is_(False))
     )

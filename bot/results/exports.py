@@ -57,7 +57,8 @@ def _question_rows(t: Texts, report: Report, published: Published) -> list[list[
 def answers_csv(t: Texts, report: Report, answers: Iterable[AnswerRow]) -> bytes:
     """One row per answer in random order, each with its own random id: rows cannot be joined
     to a person or to each other. Answers the table conceals are left out (their number is
-    known from the table anyway), and so is a ranking whose rank counts are not all shown."""
+    known from the table anyway), and so is a ranking whose rank counts are not all shown. An
+    open answer says the language it was typed in."""
     published = {p.question.id: p for p in report.published(t, plain=True)}
     rows = []
     for answer in answers:
@@ -67,7 +68,8 @@ def answers_csv(t: Texts, report: Report, answers: Iterable[AnswerRow]) -> bytes
             continue
         rank = answer.slot if question.kind is QuestionKind.priorities else ""
         position = question.question.question.position
-        rows.append([position, question.question.question.text, value, rank])
+        language = t(f"languages.{answer.language}") if answer.text and answer.language else ""
+        rows.append([position, question.question.question.text, value, rank, language])
     random.shuffle(rows)
     ids = _unique_ids(len(rows))
     header = t("export.answers_header").split("|")

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 from bot.botapi import LocalBotApi, SimUser
 from storage import schedules, templates
 from storage.models import (
+    Answer,
     AuditEntry,
     Council,
     Membership,
@@ -157,6 +158,8 @@ async def test_staff_export_every_answer_with_random_row_ids(
 ) -> None:
     staff = await member_with(api, bot, Role.staff, 801)
     poll_id = await answered_poll(bot.db, questions=QUESTIONS, answers=ANSWERS, title="Gesprek")
+    async with bot.db.begin() as session:  # typed by families who use Arabic
+        await session.execute(update(Answer).where(Answer.text == "Fijn").values(language="ar"))
 
     await staff.command("exporteer", str(poll_id))
     assert staff.last.labels == ["📄 Ook elk antwoord op een eigen rij"]
@@ -165,12 +168,16 @@ async def test_staff_export_every_answer_with_random_row_ids(
     document = staff.last
     assert document.filename == f"peiling-{poll_id}-antwoorden.csv"
     rows = read_csv(document.file)
-    assert rows[0] == ["rij", "vraagnummer", "vraag", "antwoord", "plaats"]
+    assert rows[0] == ["rij", "vraagnummer", "vraag", "antwoord", "plaats", "taal"]
     answers = sorted((row[1], row[3]) for row in rows[1:])
     assert answers == sorted(
         [("1", "Goed")] * 5 + [("2", "4 goed")] * 6 + [("3", "Fijn")] * 5
         + [("3", "'=HYPERLINK(1)")]
     ), "answers of concealed counts (Matig, =1+1, 5 heel goed) are left out"  # fmt: skip
+    assert {(row[3], row[5]) for row in rows[1:] if row[1] == "3"} == {
+        ("Fijn", "Arabisch"),
+        ("'=HYPERLINK(1)", ""),
+    }, "an open answer says its language, when it is known"
     row_ids = [row[0] for row in rows[1:]]
     assert len(set(row_ids)) == len(row_ids) and all(len(i) == 10 for i in row_ids)
     telegram_ids = {"801", *(str(50_000 + number) for number in range(len(ANSWERS)))}
