@@ -29,8 +29,10 @@ from bot.wasim import LocalWhatsApp, WaUser
 STAFF_ID = 1000
 COUNCIL_ID = 1500
 AMIRA = "31612345001"  # the family on WhatsApp
+AHMED = 2004  # the family that reads Arabic
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 WA_LINK = re.compile(r"https://wa\.me/\d+\?text=([^\s<]+)")
+QUIETLY = "three more families and a council member join the same way"
 
 
 @dataclass
@@ -60,10 +62,11 @@ class Demo:
             self.first_words[code] = unquote(found.group(1))
         return code
 
-    async def save(self, message: SentMessage, into: list[Path]) -> None:
-        """Save a photo or document the staff member got in the output folder."""
+    async def save(self, message: SentMessage, into: list[Path], name: str | None = None) -> None:
+        """Save a photo or document someone got in the output folder, under its own file name
+        or `name`."""
         assert message.file is not None and message.filename is not None
-        path = self.files / message.filename
+        path = self.files / (name or message.filename)
         await asyncio.to_thread(path.write_bytes, message.file)
         into.append(path)
 
@@ -99,6 +102,11 @@ async def families_sign_up(demo: Demo) -> None:
     await tom.press("Yes, I agree")
     await tom.press("Younger than 16")
     await tom.press("Yes, they agree")
+    ahmed = api.user(AHMED, first_name="Ahmed", language_code="ar")  # the link for Zuid
+    await ahmed.command("start", demo.codes["zuid"])
+    await ahmed.press("العربية")
+    await ahmed.press("نعم، أوافق")
+    await ahmed.press("16 سنة أو أكثر")
     noor = api.user(2003, first_name="Noor")
     await noor.command("start", code)
     await noor.press("Nederlands")
@@ -111,7 +119,7 @@ async def families_sign_up(demo: Demo) -> None:
 
 
 async def more_join_quietly(demo: Demo) -> None:
-    for user_id, name in ((2004, "Ahmed"), (2005, "Lisa"), (2006, "Daan"), (2007, "Mila")):
+    for user_id, name in ((2005, "Lisa"), (2006, "Daan"), (2007, "Mila")):
         await join_in_dutch(demo.api.user(user_id, first_name=name), demo.codes["zuid"])
     fatima = demo.api.user(COUNCIL_ID, first_name="Fatima (council)")
     await join_in_dutch(fatima, demo.codes["council"])
@@ -129,11 +137,18 @@ async def council_writes_a_poll(demo: Demo) -> None:
     await fatima.press("Open antwoord")
     await fatima.send("Wat kan beter?")
     await fatima.press("Geen vragen meer")
+    # The council writes in Dutch and Arabic: each text again, in Arabic.
+    await fatima.send("المقابلة الأولى")
+    await fatima.send("كيف كانت المقابلة الأولى مع فريق الحي؟")
+    await fatima.send("جيدة\nمقبولة\nليست جيدة")
+    await fatima.send("ما هي العلامة التي تعطيها لفريق الحي؟")
+    await fatima.send("ما الذي يمكن تحسينه؟")
     await fatima.press("Iedereen van Cliëntenraad Noord")
     await fatima.press("Anoniem (beste keuze)")
     await fatima.press("Meteen")
     await fatima.press("Na 7 dagen")
     await fatima.press("Ja, dat mag")
+    await fatima.press("👁 Bekijk in het Arabisch")
     await fatima.press("✅ Versturen")
     await demo.deliver()
 
@@ -142,7 +157,7 @@ ANSWERS: dict[int | str, tuple[str, str, str | None]] = {
     2001: ("Goed", "8", "Sneller een afspraak."),
     2002: ("Goed", "8", "More appointments in the evening."),
     AMIRA: ("Goed", "9", "Een tolk bij het eerste gesprek."),
-    2004: ("Gaat wel", "7", "Meer uitleg over wat er gaat gebeuren."),
+    AHMED: ("مقبولة", "7", "مزيد من الشرح عمّا سيحدث."),
     2005: ("Goed", "8", None),
     2006: ("Gaat wel", "9", "Dezelfde hulpverlener houden."),
     2007: ("Gaat wel", "7", "Een vaste contactpersoon."),
@@ -185,6 +200,10 @@ async def council_closes_and_follows_up(demo: Demo) -> None:
         "Dank voor jullie antwoorden! Het buurtteam belt voortaan binnen 2 dagen terug, "
         "en op dinsdag is er een avondspreekuur."
     )
+    await fatima.send(
+        "شكرًا على إجاباتكم! من الآن فصاعدًا يتصل بكم فريق الحي خلال يومين، "
+        "وكل يوم ثلاثاء توجد مواعيد في المساء."
+    )
     await fatima.press("✅ Versturen")
     await demo.deliver()
 
@@ -215,15 +234,27 @@ async def staff_pull_the_numbers(demo: Demo) -> None:
         await demo.save(message, demo.saved)
 
 
+async def council_reads_in_arabic(demo: Demo) -> None:
+    fatima = demo.api.user(COUNCIL_ID)
+    await fatima.command("taal")
+    await fatima.press("العربية")
+    await fatima.command("chart")
+    await fatima.press("المقابلة الأولى")
+    chart = next(message for message in fatima.messages if message.kind == "photo")
+    assert chart.filename is not None
+    await demo.save(chart, demo.saved, chart.filename.replace("chart-", "chart-ar-", 1))
+
+
 SCENES: tuple[tuple[str | None, Scene], ...] = (
     ("A staff member makes invite links, and a poster of one", staff_makes_invites),
     (
-        "Families sign up (Dutch, English with a guardian, one who says no, one on WhatsApp)",
+        "Families sign up (Dutch, English with a guardian, Arabic, one who says no, one on "
+        "WhatsApp)",
         families_sign_up,
     ),
     (None, more_join_quietly),
-    ("A council member writes a poll and sends it", council_writes_a_poll),
-    ("Seven families answer, one of them on WhatsApp", families_answer),
+    ("A council member writes a poll in Dutch and Arabic and sends it", council_writes_a_poll),
+    ("Seven families answer, one on WhatsApp, one in Arabic", families_answer),
     (
         "The council closes the poll, sees the results, and tells everyone what it did",
         council_closes_and_follows_up,
@@ -233,6 +264,10 @@ SCENES: tuple[tuple[str | None, Scene], ...] = (
         "Staff pull the numbers: results, per location, participation, a chart, an export",
         staff_pull_the_numbers,
     ),
+    (
+        "The council member switches her own screens to Arabic and gets the chart in Arabic",
+        council_reads_in_arabic,
+    ),
 )
 
 
@@ -241,7 +276,7 @@ async def run_demo(
 ) -> int:
     """Play every scene against the real bot and print what everyone saw, on both channels
     in the order it happened; the invite poster, the chart and the export the staff member
-    downloads are saved in `files`."""
+    downloads, and the chart in Arabic the council member gets, are saved in `files`."""
     await asyncio.to_thread(files.mkdir, parents=True, exist_ok=True)
     for name in ("", "telegram"):  # the transcript is the output; only problems are logged
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -263,7 +298,7 @@ async def run_demo(
                             await scene(demo)
                         finally:  # also what led up to a failure
                             if title is None:
-                                out("\n(four more families and a council member join the same way)")
+                                out(f"\n({QUIETLY})")
                             else:
                                 out(f"\n=== {title} ===\n")
                                 out(timeline.render(start, _names(api)))
@@ -272,7 +307,8 @@ async def run_demo(
                     stop.set()
                     await polling
     out("\nSaved the invite poster to print: " + ", ".join(map(str, demo.posters)))
-    out("Saved what the staff member downloaded: " + ", ".join(map(str, demo.saved)))
+    downloads = ", ".join(map(str, demo.saved))
+    out("Saved what the staff member and the council member downloaded: " + downloads)
     out("\nThat was the real bot, talking to a simulated Telegram and a simulated WhatsApp.")
     out("Run it for real with a token: see README.md.")
     return 0
@@ -304,6 +340,7 @@ def demo_settings(api: LocalBotApi, folder: Path, wa: LocalWhatsApp) -> Settings
                 name="Cliëntenraad Noord",
                 privacy_threshold=3,
                 quiet_hours=("00:00", "00:00"),  # the demo may run at night
+                languages=("nl", "ar"),  # each poll in Dutch and in Arabic
             ),
         ),
     )

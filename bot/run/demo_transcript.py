@@ -10,6 +10,7 @@ stays as it was for anything else that reads it.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from bot.wasim import TranscriptEntry as WhatsAppEntry
 TELEGRAM, WHATSAPP = "telegram", "whatsapp"
 WIDTH = 90
 HINTS = {"edit": "(edited) ", "delete": "(deleted) ", "toast": "(toast) "}
+MOMENT = re.compile(r"(\d{2}-\d{2}-\d{4}) (\d{1,2}:\d{2})")
+GLUE = "\x00"  # holds a moment's date and time together while wrapping; no message has one
 Entry = TelegramEntry | WhatsAppEntry
 
 
@@ -76,9 +79,11 @@ class Timeline:
 
 
 def _wrap(paragraph: str, width: int) -> list[str]:
-    """Lines of at most `width`, but a link stays whole (to copy it)."""
-    wrapped = textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False)
-    return wrapped or [""]
+    """Lines of at most `width`, but a link stays whole (to copy it), and so does a moment
+    ("10-12-2026 18:50", not the time alone on the next line)."""
+    kept = MOMENT.sub(rf"\1{GLUE}\2", paragraph)
+    wrapped = textwrap.wrap(kept, width, break_long_words=False, break_on_hyphens=False)
+    return [line.replace(GLUE, " ") for line in wrapped] or [""]
 
 
 def _person(entry: Entry, names: dict[int, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -35,6 +36,8 @@ class Texts:
 
     def __call__(self, key: str, /, **values: Any) -> str:
         template = self._entries[key]
+        if self.language in RIGHT_TO_LEFT:  # a message's lines; a button is only its label
+            template = _right_to_left(template)
         if not values:
             return template
         return template.format(**{name: _escape(value) for name, value in values.items()})
@@ -79,6 +82,28 @@ def _entries(language: str) -> dict[str, str]:
                     raise KeyError(f"text {key!r} is in two files of {language!r}")
                 entries[key] = value
     return entries
+
+
+RIGHT_TO_LEFT = frozenset({"ar"})
+RLM = "\u200f"
+"""RIGHT-TO-LEFT MARK: takes no room, and makes the paragraph it starts read right to left."""
+_RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_NO_DIRECTION = re.compile(r"(<[^>]*>|[^\w{]|[\d_])+")
+"""Tags, digits, spaces and signs: what does not set a paragraph's direction."""
+
+
+@cache
+def _right_to_left(template: str) -> str:
+    """An RLM before each line of a right-to-left text that would start left to right: one
+    that opens with a Latin word or a placeholder (a council's name, a poll's title), so
+    Telegram and WhatsApp lay out «Cliëntenraad Noord يسألك» from the right."""
+    lines = template.split("\n")
+    for index, line in enumerate(lines):
+        start = _NO_DIRECTION.match(line)
+        rest = line[start.end() :] if start else line
+        if rest and _RTL_LETTER.search(line) and not _RTL_LETTER.match(rest):
+            lines[index] = RLM + line
+    return "\n".join(lines)
 
 
 def files_of(language: str) -> list[Path]:

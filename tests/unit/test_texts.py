@@ -110,3 +110,12 @@ class _Tags(HTMLParser):
 
 
 HTML = _Tags()
+
+
+def test_arabic_lines_that_open_with_a_latin_name_still_read_right_to_left() -> None:
+    t = texts_for("ar")
+    intro = t("poll.intro", council="Cliëntenraad Noord", title="Het eerste gesprek")
+    assert intro.startswith("\u200f<b>Cliëntenraad Noord</b> يسألك"), "an RLM first"
+    assert not t("poll.thanks", closes="10-12").startswith("\u200f"), "Arabic first: as is"
+    assert t("signup.age_16plus") == "16 سنة أو أكثر", "digits set no direction"
+    assert "\u200f" not in texts_for("nl")("poll.intro", council="X", title="Y")
