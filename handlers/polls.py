@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from telegram import Update
@@ -183,6 +184,9 @@ async def _followup_next(update: Update, ctx: Ctx, draft: Draft, data: dict[str,
         (ctx.t("newpoll.cancel"), POLLS.data("x", poll.id)),
     ]
     text = ctx.t("followup.message", title=poll.title_in(ctx.t.language), text=data["text"])
+    for language, translated in data.get("translations", {}).items():  # each one read back
+        text += f"\n\n<b>{html.escape(translations.name(ctx.t, language))}</b>\n"
+        text += html.escape(translated, quote=False)
     if data.get("later"):
         missing = ", ".join(translations.name(ctx.t, lang) for lang in data["later"])
         first = translations.name(ctx.t, poll.language)

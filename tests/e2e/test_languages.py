@@ -132,6 +132,9 @@ async def test_a_poll_in_dutch_and_english_reaches_each_family_in_its_language(
     await member.send("We bellen voortaan binnen twee dagen terug.")
     assert "Het bericht in het Engels, alsjeblieft." in member.last.text
     await member.send("We now call back within two days.")
+    assert member.last.text.endswith("\n\nEngels\nWe now call back within two days."), (
+        "the confirmation shows every language"
+    )
     assert member.last.labels == ["✅ Versturen", "Annuleren"]
     await member.press("✅ Versturen")
     await wabot.deliver()
