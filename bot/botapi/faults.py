@@ -66,15 +66,18 @@ class _Hang:
 
 @dataclass
 class _Armed:
-    """A fault that hits the next `remaining` matching calls."""
+    """A fault that hits the next `remaining` matching calls (to one chat, if `chat_id`)."""
 
     remaining: int
     methods: frozenset[str] | None
     error: ApiError
+    chat_id: int | None = None
 
-    def matches(self, method: str) -> bool:
-        """Whether this fault applies to a call of `method`."""
+    def matches(self, method: str, chat_id: object = None) -> bool:
+        """Whether this fault applies to a call of `method` (to `chat_id`)."""
         if self.remaining <= 0:
+            return False
+        if self.chat_id is not None and str(chat_id) != str(self.chat_id):
             return False
         if self.methods is None:
             return method not in PLUMBING
@@ -97,16 +100,32 @@ class Faults:
         """Whether a hang is in force."""
         return self._hang is not None
 
-    def rate_limit(self, count: int, retry_after: int = 1, methods: set[str] | None = None) -> None:
-        """The next `count` matching calls get 429 with parameters.retry_after."""
+    def rate_limit(
+        self,
+        count: int,
+        retry_after: int = 1,
+        methods: set[str] | None = None,
+        *,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next `count` matching calls (to `chat_id`, if given) get 429 with
+        parameters.retry_after."""
         error = ApiError(
             429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
         )
-        self._arm(count, methods, error)
+        self._arm(count, methods, error, chat_id)
 
-    def server_error(self, count: int, status: int = 502, methods: set[str] | None = None) -> None:
-        """The next `count` matching calls get this 5xx status."""
-        self._arm(count, methods, ApiError(status, SERVER_ERROR_TEXTS.get(status, "Server Error")))
+    def server_error(
+        self,
+        count: int,
+        status: int = 502,
+        methods: set[str] | None = None,
+        *,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next `count` matching calls (to `chat_id`, if given) get this 5xx status."""
+        error = ApiError(status, SERVER_ERROR_TEXTS.get(status, "Server Error"))
+        self._arm(count, methods, error, chat_id)
 
     def block(self, user_id: int) -> None:
         """The user blocked the bot: send*/edit* to their chat get 403."""
@@ -168,14 +187,17 @@ class Faults:
             self.held -= 1
         return True
 
-    def _arm(self, count: int, methods: set[str] | None, error: ApiError) -> None:
+    def _arm(
+        self, count: int, methods: set[str] | None, error: ApiError, chat_id: int | None = None
+    ) -> None:
         """Queue a fault for the next matching calls."""
-        self._armed.append(_Armed(count, frozenset(methods) if methods else None, error))
+        frozen = frozenset(methods) if methods else None
+        self._armed.append(_Armed(count, frozen, error, chat_id))
 
     def check(self, method: str, chat_id: object) -> None:
         """Raise the error a call should fail with, if any fault applies."""
         for armed in self._armed:
-            if armed.matches(method):
+            if armed.matches(method, chat_id):
                 armed.remaining -= 1
                 self._armed = [a for a in self._armed if a.remaining > 0]
                 raise ApiError(

@@ -117,7 +117,8 @@ def input_file(
     prefix: str = "BQAC",
 ) -> StoredFile:
     """The file of sendPhoto/sendDocument/sendVoice: an upload, a known file_id or a URL (a
-    known file keeps what it is; a new one gets `duration` and a file_id with `prefix`)."""
+    known file keeps what it is; a new one gets `duration` and a file_id with `prefix`). A
+    known file of another kind is no voice note: Telegram answers "type of file mismatch"."""
     value = p.opt_str(key)
     upload = p.uploads.get(key)
     if value and value.startswith("attach://"):
@@ -138,7 +139,10 @@ def input_file(
     if not value:
         raise bad_request(f"there is no {key} in the request")
     if value in api.state.files:
-        return api.state.files[value]
+        known = api.state.files[value]
+        if key == "voice" and not known.file_id.startswith(prefix):
+            raise bad_request("type of file mismatch")  # an audio file or a video note
+        return known
     if value.startswith(("http://", "https://")):
         name = value.rsplit("/", 1)[-1] or None
         mime = "audio/ogg" if key == "voice" else None

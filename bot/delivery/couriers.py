@@ -40,11 +40,38 @@ class Courier(Protocol):
         """Send `screen` to the row's person; never raises."""
 
 
+class Played:
+    """The voice notes that went to rows still pending, in this process: a row tried again
+    (its text refused with 429, a 5xx or no answer) sends only the notes that did not go, so
+    nobody hears one twice."""
+
+    LIMIT = 10_000
+    """Rows remembered at most (rows another process finishes are never settled here)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, set[int]] = {}
+
+    def went(self, job: Claimed, sound: Sound) -> bool:
+        return sound.voice_id in self._rows.get(job.delivery_id, ())
+
+    def add(self, job: Claimed, sound: Sound) -> None:
+        if job.delivery_id not in self._rows and len(self._rows) >= self.LIMIT:
+            self._rows.pop(next(iter(self._rows)))
+        self._rows.setdefault(job.delivery_id, set()).add(sound.voice_id)
+
+    def settled(self, outcome: Outcome) -> Outcome:
+        """`outcome`, after forgetting its row's notes unless the row stays pending."""
+        if outcome.status is not DeliveryStatus.pending:
+            self._rows.pop(outcome.delivery_id, None)
+        return outcome
+
+
 class TelegramCourier:
     """Telegram: the screen's voice notes (`sendVoice` by file id), then `sendMessage`, through
     the bot's limiter (bulk lane), outcomes by error. A voice note Telegram refuses (400: an
     unknown file, a person who refuses voice notes) is logged and left out; any other error
-    counts for the row as the text's would (blocked, 429 and the rest)."""
+    counts for the row as the text's would (blocked, 429 and the rest). A row tried again
+    sends only the notes that did not go before (`Played`)."""
 
     channel = TELEGRAM
 
@@ -53,16 +80,22 @@ class TelegramCourier:
         self.health = health
         self.paid = paid
         self.give_up_after = give_up_after
+        self.played = Played()
 
     async def prepare(self, session: Any, jobs: list[Claimed]) -> None:
         return None
 
     async def send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
+        return self.played.settled(await self._send(job, screen))
+
+    async def _send(self, job: Claimed, screen: Screen) -> Outcome:
         attempts = job.attempts + 1
         paid = {"allow_paid_broadcast": True} if self.paid else None
         try:
             for sound in screen.sounds:
-                await self._play(int(job.address.id), sound, paid)
+                if not self.played.went(job, sound):
+                    await self._play(int(job.address.id), sound, paid)
+                    self.played.add(job, sound)
             sent = await self.bot.send_message(
                 int(job.address.id),  # a Telegram user id
                 screen.text,

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 @dataclass
 class Injected:
-    """A code for the next `count` sends (to one recipient, or to anyone)."""
+    """A code for the next `count` sends (to one recipient, or to anyone; of one message type,
+    such as "interactive", or of any)."""
 
     code: int
     count: int
     to: str | None
+    kind: str | None = None
 
 
 class Faults:
@@ -23,15 +25,15 @@ class Faults:
         self.failed_status: dict[str, list[int]] = {}
         self._accepted: deque[float] = deque()
 
-    def fail_next(self, code: int, count: int, to: str | None) -> None:
+    def fail_next(self, code: int, count: int, to: str | None, kind: str | None = None) -> None:
         """Queue an error code for the next sends."""
         if count > 0:
-            self.injected.append(Injected(code, count, to))
+            self.injected.append(Injected(code, count, to, kind))
 
-    def take(self, recipients: set[str]) -> int | None:
-        """The injected code for a send to one of these ids (used up), or None."""
+    def take(self, recipients: set[str], kind: str | None = None) -> int | None:
+        """The injected code for a send of `kind` to one of these ids (used up), or None."""
         for item in self.injected:
-            if item.to is None or item.to in recipients:
+            if (item.to is None or item.to in recipients) and item.kind in (None, kind):
                 item.count -= 1
                 if item.count <= 0:
                     self.injected.remove(item)

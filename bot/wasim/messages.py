@@ -84,7 +84,7 @@ def send(server: LocalWhatsApp, payload: JSON) -> JSON:
             buttons=server.template_buttons,
             media_ids=server.media.live(),
         )
-        code = server.faults.take(names)
+        code = server.faults.take(names, kind)
         if code == 190:
             raise token_error(expired=True)
         if code is not None:

@@ -148,9 +148,12 @@ class LocalWhatsApp:
         user.wa_id = new_wa_id
         self.users[new_wa_id] = user
 
-    def fail_next(self, code: int, count: int = 1, *, to: str | None = None) -> None:
-        """Refuse the next `count` sends (to `to`, if given) with this Graph error code."""
-        self.faults.fail_next(code, count, to)
+    def fail_next(
+        self, code: int, count: int = 1, *, to: str | None = None, kind: str | None = None
+    ) -> None:
+        """Refuse the next `count` sends (to `to`, of message type `kind` such as "text" or
+        "interactive", if given) with this Graph error code."""
+        self.faults.fail_next(code, count, to, kind)
 
     def fail_status(self, code: int, *, to: str) -> None:
         """Accept the next send to `to`, then post a failed status with this code."""

@@ -15,7 +15,8 @@ first language, staff told; 131000, 131053 and no answer at all → tried again 
 
 The question's voice notes go first, by media id (`bot.whatsapp.voices`: uploaded once per
 poll). A note Meta refuses (an unknown media id, a file it cannot use) or that cannot be had
-is logged and left out; any other refusal counts for the row as the question's would.
+is logged and left out; any other refusal counts for the row as the question's would. A row
+tried again sends only the notes that did not go before (`bot.delivery.couriers.Played`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 from bot.chat.buttons import STARTING
 from bot.chat.screens import Screen, Sound
 from bot.config import Settings
-from bot.delivery.couriers import again, later
+from bot.delivery.couriers import Played, again, later
 from bot.delivery.progress import DAILY_LIMIT
 from bot.polls.questions import closes_on
 from bot.texts import texts_for
@@ -72,6 +73,8 @@ class WhatsAppCourier:
         self._first: datetime | None = None
         self._recent: deque[datetime] = deque()
         """When this process sent (or is sending) templates, the last 24 hours."""
+        self.played = Played()
+        """Voice notes that went to rows still pending (a row tried again skips them)."""
 
     async def prepare(self, session: Any, jobs: list[Claimed]) -> None:
         """How many conversations the business started in the last 24 hours (only needed
@@ -99,6 +102,9 @@ class WhatsAppCourier:
         return min(firsts) + DAY if firsts else self.clock() + timedelta(hours=1)
 
     async def send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
+        return self.played.settled(await self._send(job, screen, view))
+
+    async def _send(self, job: Claimed, screen: Screen, view: PollView | None) -> Outcome:
         if not self.wa.may_broadcast:
             return _paused(job)
         if _window_open(job):
@@ -114,6 +120,8 @@ class WhatsAppCourier:
         message_id = ""
         try:
             for sound in screen.sounds:
+                if self.played.went(job, sound):
+                    continue  # the row is tried again: this note went before
                 media_id = await self.wa.voices.media_id(sound)
                 if media_id is None:
                     continue
@@ -121,6 +129,7 @@ class WhatsAppCourier:
                     if not self.wa.may_broadcast:
                         return _paused(job)
                     await self._play(job, sound, media_id)
+                self.played.add(job, sound)
             for outgoing in sent:
                 async with self.wa.pace.slot(bulk=True, person=job.address):
                     if not self.wa.may_broadcast:

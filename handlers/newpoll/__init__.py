@@ -91,7 +91,9 @@ def _table() -> ConversationHandler[Any]:
                 button("vw", translating.back_from_voice),
             ],
             VOICE: [
-                MessageHandler(filters.VOICE | filters.AUDIO, translating.voice_received),
+                MessageHandler(
+                    filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, translating.voice_received
+                ),
                 button("vw", translating.back_from_voice),
                 typed(translating.not_a_voice),
             ],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.chat import formatting
 from bot.chat.buttons import NEWPOLL
@@ -47,6 +49,8 @@ from storage.models import (
 )
 from storage.polls import PollView, QuestionView
 
+log = logging.getLogger(__name__)
+
 
 @asks(PREVIEW)
 async def show(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
@@ -76,7 +80,10 @@ async def _show(update: Update, ctx: Ctx, data: dict[str, Any], t: Texts) -> int
     for index, question in enumerate(view.questions):
         screen = asking(t, view, question)
         for file_id in _notes(data, index, view, t.language):
-            await chat.send_voice(file_id)
+            try:
+                await chat.send_voice(file_id)
+            except BadRequest as error:  # the member takes no voice notes: the preview goes on
+                log.warning("preview voice note not sent (%s)", error.message[:64])
         await chat.send_message(screen.text, reply_markup=markup(screen))
     await chat.send_message(_summary(ctx, data, council), reply_markup=_choices(ctx, data, council))
     return await save(ctx, data, PREVIEW)

@@ -211,11 +211,16 @@ async def _ask_recording(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
 
 @with_draft
 async def voice_received(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
-    """The recording: kept by its Telegram file id (the note itself stays with Telegram)."""
+    """The recording: kept by its Telegram file id (the note itself stays with Telegram).
+    Only a voice message: an audio file or a video note is asked for again, as Telegram
+    refuses to send its id as a voice note (type of file mismatch) and WhatsApp plays only
+    OGG/OPUS as one."""
     message = update.effective_message
-    note = message.voice or message.audio
+    note = message.voice
+    if note is None:
+        return await not_a_voice(update, ctx)
     target = data.pop("voice_for", None)
-    if note is None or target is None:
+    if target is None:
         return VOICE
     entry = {"file_id": note.file_id, "duration": note.duration or 0}
     part, language = target["part"], target["language"]

@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.botapi import LocalBotApi
-from bot.botapi.simuser import OGG_OPUS
+from bot.botapi.simuser import MP3, OGG_OPUS
 
 
 async def fetch(bot: Bot, action: Awaitable[object]) -> Update:
@@ -46,6 +46,9 @@ async def test_send_voice_refusals(bot: Bot, server: LocalBotApi) -> None:
     user = server.user(42)
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_voice(42, "AwACunknown")
+    audio = server.state.store_file(MP3, "opname.mp3", "audio/mpeg", prefix="CQAC")
+    with pytest.raises(BadRequest, match=r"(?i)type of file mismatch"):
+        await bot.send_voice(42, audio.file_id)  # an audio file's id is no voice note
     with pytest.raises(BadRequest, match=r"(?i)file must be non-empty"):
         await bot.send_voice(42, b"")
     with pytest.raises(BadRequest, match=r"(?i)caption is too long"):

@@ -41,6 +41,7 @@ class Family(Protocol):
     async def press(self, label: str) -> None: ...
     async def send(self, text: str) -> None: ...
     async def command(self, name: str) -> None: ...
+    async def send_voice(self) -> None: ...
     @property
     def text(self) -> str: ...
     @property
@@ -67,6 +68,9 @@ class OnTelegram:
 
     async def command(self, name: str) -> None:
         await self.user.command(name)
+
+    async def send_voice(self) -> None:
+        await self.user.send_voice()
 
     @property
     def text(self) -> str:
@@ -119,6 +123,9 @@ class OnWhatsApp:
 
     async def command(self, name: str) -> None:
         await self.user.send(WORDS[name])
+
+    async def send_voice(self) -> None:
+        await self.user.send_voice()
 
     @property
     def text(self) -> str:
