@@ -76,7 +76,11 @@ async def _show(update: Update, ctx: Ctx, data: dict[str, Any], t: Texts) -> int
     chat = update.effective_chat
     if update.callback_query:
         await acknowledge(update.callback_query)
-    await chat.send_message(ctx.t("newpoll.preview_intro"))
+    if t.language == data["language"]:
+        await chat.send_message(ctx.t("newpoll.preview_intro"))
+    else:  # the preview in another language says which
+        language = translations.name(ctx.t, t.language)
+        await chat.send_message(ctx.t("newpoll.preview_intro_in", language=language))
     for index, question in enumerate(view.questions):
         screen = asking(t, view, question)
         for file_id in _notes(data, index, view, t.language):

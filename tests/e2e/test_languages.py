@@ -87,6 +87,7 @@ async def test_a_poll_in_dutch_and_english_reaches_each_family_in_its_language(
         await member.press(label)
     assert "Talen: Nederlands, Engels" in member.last.text
     await member.press("👁 Bekijk in het Engels")
+    assert member.messages[-4].text.startswith("Voorbeeld in het Engels. Dit zien gezinnen")
     assert "How was the first talk?" in member.messages[-3].text
     assert member.messages[-3].labels == ["Good", "Okay", "Not good", "Skip"]
     await member.press("✅ Versturen")
