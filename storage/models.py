@@ -15,7 +15,9 @@ from typing import Any, Final, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import false as sa_false
 from sqlalchemy import text as sql_text
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -117,6 +119,10 @@ class RoundKind(enum.StrEnum):
     questions = "questions"
     reminder = "reminder"
     followup = "followup"
+    summary = "summary"
+    """What others said: the results for families, when the poll closed."""
+    invitation = "invitation"
+    """An invitation to join the council, sent on its own (no poll; `Round.council_id`)."""
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -140,6 +146,8 @@ class Council(SQLModel, table=True):
     quiet_start: str = Field(default="21:00", max_length=5)
     quiet_end: str = Field(default="08:00", max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
+    recruit_text: str | None = Field(default=None, max_length=600)
+    """What a family that wants to know more about joining reads (None: the default text)."""
 
 
 class Person(SQLModel, table=True):
@@ -256,6 +264,13 @@ class Poll(SQLModel, table=True):
     help_replies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """How many open answers got the help lines (a count for staff, linked to nobody)."""
 
+    share_results: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    """Whether every family that was asked gets a summary of the results when it closes."""
+    results_note: str | None = Field(default=None, max_length=200)
+    """The council's own line with that summary."""
+    recruit: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    """Whether the poll ends with an invitation to join the council."""
+
     def title_in(self, language: str) -> str:
         """The title as a reader of `language` sees it (the first language's if it lacks one)."""
         return self.translations.get(language, self.title)
@@ -323,7 +338,9 @@ class Round(SQLModel, table=True):
         UniqueConstraint("poll_id", "period_key"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", index=True)
+    poll_id: int | None = Field(default=None, foreign_key="poll.id", ondelete="CASCADE", index=True)
+    """None only for an invitation sent on its own (then `council_id` says whose)."""
+    council_id: int | None = Field(default=None, foreign_key="council.id", ondelete="CASCADE")
     schedule_id: int | None = Field(default=None, foreign_key="schedule.id", ondelete="SET NULL")
     period_key: str | None = Field(default=None, max_length=32)
     kind: RoundKind = Field(sa_column=_enum(RoundKind))
@@ -455,6 +472,22 @@ class FollowUp(SQLModel, table=True):
     translations: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+
+
+class Candidate(SQLModel, table=True):
+    """A family that said yes to hearing about joining the council, and how to reach them.
+    Linked to the person (so /forget removes it) and never to an answer or respondent;
+    deleted after 90 days, or once staff marked it handled."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", ondelete="CASCADE", index=True
+    )
+    contact: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    handled_at: datetime | None = None
+    invited_at: datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):
