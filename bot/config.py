@@ -94,6 +94,10 @@ class HelpLineSettings:
     """(language, text), the council's first language among them."""
 
 
+RECRUIT_LIMIT = 600
+"""Council.recruit_text holds at most this many characters."""
+
+
 @dataclass(frozen=True)
 class CouncilSettings:
     slug: str
@@ -108,6 +112,8 @@ class CouncilSettings:
     """The council's own help lines; none: the Dutch ones (bot/family/helplines.py)."""
     alarm_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(language, words and phrases) that replace that language's default alarm list."""
+    recruit_text: str | None = None
+    """What a family that wants to hear about joining reads first; None: our default text."""
 
 
 @dataclass(frozen=True)
@@ -347,7 +353,18 @@ def _council(entry: Any, index: int, default_timezone: str) -> CouncilSettings:
         quiet_hours=(start, end),
         help_lines=_help_lines(entry.get("help_lines"), key, languages[0]),
         alarm_words=_alarm_words(entry.get("alarm_words", {}), key),
+        recruit_text=_recruit_text(entry.get("recruit_text"), key),
     )
+
+
+def _recruit_text(value: Any, key: str) -> str | None:
+    """recruit_text: the council's own few lines about joining it (at most 600 characters)."""
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= RECRUIT_LIMIT:
+        raise ConfigError(f"{key} recruit_text", f"write 1-{RECRUIT_LIMIT} characters of text")
+    return text
 
 
 def _help_lines(value: Any, key: str, first: str) -> tuple[HelpLineSettings, ...]:

@@ -1,24 +1,27 @@
 """/participation: how many families signed up, and how many are active, paused, stopped or
-blocked, overall and per group. Small numbers are concealed as in the results."""
+blocked, overall and per group. Small numbers are concealed as in the results.
+`/participation rounds`: per group the response rate of each of the last closed polls, as a
+table and a chart (whom the council hears well, and whom not)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.commands import names
+from bot.chat.commands import COMMANDS, names
 from bot.chat.context import Ctx
 from bot.results.breakdown import segment_name
 from bot.results.disclosure import Concealed, hide_small, protect_table
+from bot.results.hearing import rounds_charts, rounds_text
 from bot.results.publish import count_or_note, split_long
 from bot.results.tables import monospace_table
-from bot.texts import Html, Texts
+from bot.texts import LANGUAGES, Html, Texts, texts_for
 from handlers.ui import allowed, reply
 from storage import councils
 from storage.models import Council, MembershipStatus, Role
-from storage.participation import Participation, participation
+from storage.participation import Participation, participation, past_rounds
 from storage.segments import NO_VALUE, SEVERAL
 
 STATUSES = list(MembershipStatus)
@@ -27,13 +30,36 @@ STATUSES = list(MembershipStatus)
 async def participation_command(update: Update, ctx: Ctx) -> None:
     if not await allowed(update, ctx, "participation"):
         return
+    if ctx.args and ctx.args[0].lower() in _rounds_words():
+        await show_rounds(update, ctx)
+        return
     async with ctx.db.read() as session:
         everything = await councils.all_councils(session)
         mine = ctx.profile.councils_with(Role.council, everything)
         found = [(council, await participation(session, council_id=council.id)) for council in mine]
     text = "\n\n".join(council_text(ctx.t, council, counts) for council, counts in found)
-    for part in split_long(text):
+    command = COMMANDS["participation"].shown_as(ctx.t.language)
+    hint = ctx.t("hearing.rounds_hint", command=f"/{command} {ctx.t('hearing.rounds_word')}")
+    for part in split_long(f"{text}\n\n{hint}"):
         await reply(update, part)
+
+
+async def show_rounds(update: Update, ctx: Ctx) -> None:
+    """Per council: the response rate per group over its last closed polls, table and chart."""
+    async with ctx.db.read() as session:
+        everything = await councils.all_councils(session)
+        mine = ctx.profile.councils_with(Role.council, everything)
+        found = [(council, await past_rounds(session, council=council)) for council in mine]
+    for council, rounds in found:
+        for part in split_long(rounds_text(ctx.t, rounds, council=council)):
+            await reply(update, part)
+        for chart in await rounds_charts(ctx.t, rounds, council=council):
+            photo = InputFile(chart.png, filename=f"rounds-{council.slug}.png")
+            await update.effective_chat.send_photo(photo, caption=chart.caption)
+
+
+def _rounds_words() -> set[str]:
+    return {texts_for(language)("hearing.rounds_word").lower() for language in LANGUAGES}
 
 
 def council_text(t: Texts, council: Council, counts: Participation) -> str:

@@ -19,8 +19,17 @@ from bot.results.closing import close_and_report
 from bot.results.publish import split_long
 from bot.results.report import results_text
 from bot.texts import Html
-from handlers.picking import own_poll, pick
-from handlers.ui import acknowledge, allowed, council_ids, on_text, replace, reply, stale_button
+from handlers.picking import own_poll, pick, poll_label
+from handlers.ui import (
+    acknowledge,
+    allowed,
+    council_ids,
+    on_text,
+    quietly,
+    replace,
+    reply,
+    stale_button,
+)
 from storage import drafts, polls
 from storage.models import Draft, Poll, PollStatus, utcnow
 
@@ -44,14 +53,18 @@ async def list_polls(update: Update, ctx: Ctx) -> None:
         return
     text = "\n".join([ctx.t("polls.intro"), *(_line(ctx, line) for line in lines)])
     buttons = [
-        (line.poll.title_in(ctx.t.language)[:40], POLLS.data("v", line.poll.id)) for line in lines
+        (
+            poll_label(line.poll, ctx.t.language, line.council.timezone),
+            POLLS.data("v", line.poll.id),
+        )
+        for line in lines
     ]
     await reply(update, text, keyboard(buttons))
 
 
 async def close_command(update: Update, ctx: Ctx) -> None:
-    """/close: pick an open poll to close now."""
-    await pick(
+    """/close [poll]: close an open poll now (without its number: pick one)."""
+    poll = await pick(
         update,
         ctx,
         "close",
@@ -61,12 +74,15 @@ async def close_command(update: Update, ctx: Ctx) -> None:
         "polls.nothing_to_close",
         button=POLLS,
     )
+    if poll is not None:
+        await close_tapped(update, ctx, poll)
 
 
 async def followup_command(update: Update, ctx: Ctx) -> None:
-    """/followup: pick a poll to tell its families what the council did."""
+    """/followup [poll]: tell a poll's families what the council did (without its number:
+    pick the poll)."""
     statuses = [PollStatus.open, PollStatus.closed]
-    await pick(
+    poll = await pick(
         update,
         ctx,
         "followup",
@@ -76,6 +92,8 @@ async def followup_command(update: Update, ctx: Ctx) -> None:
         "polls.nothing_to_follow_up",
         button=POLLS,
     )
+    if poll is not None:
+        await followup_tapped(update, ctx, poll)
 
 
 async def poll_tapped(update: Update, ctx: Ctx) -> None:
@@ -107,13 +125,20 @@ async def show_poll(update: Update, ctx: Ctx, poll: Poll) -> None:
 
 
 async def close_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:
-    await acknowledge(update.callback_query)
-    if not await close_and_report(ctx.bot, ctx.db, poll_id=poll.id, now=utcnow()):
-        await replace(update, ctx.t("polls.already_closed"))
-        return
-    await update.callback_query.edit_message_text(
+    """Close the poll (a button of the picker, or `/close 12`); the results follow."""
+    query = update.callback_query
+    if query is not None:
+        await acknowledge(query)
+    closed = await close_and_report(ctx.bot, ctx.db, poll_id=poll.id, now=utcnow())
+    text = (
         ctx.t("polls.closed", title=poll.title_in(ctx.t.language))
+        if closed
+        else ctx.t("polls.already_closed")
     )
+    if query is None:
+        await reply(update, text)
+    else:
+        await quietly(query.edit_message_text(text))
 
 
 async def followup_tapped(update: Update, ctx: Ctx, poll: Poll) -> None:

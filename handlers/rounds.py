@@ -11,36 +11,47 @@ from bot.chat import formatting
 from bot.chat.buttons import REMIND
 from bot.chat.commands import names
 from bot.chat.context import Ctx
-from bot.chat.keyboards import keyboard
+from bot.chat.keyboards import plain_number
 from bot.delivery.progress import DAILY_LIMIT
 from bot.delivery.progress import reason as described
 from bot.scheduling.rounds import remind
+from handlers.picking import pick
 from handlers.ui import allowed, council_ids, replace, reply, stale_button
-from storage import outbox, polls
+from storage import outbox
 from storage.models import Council, DeliveryStatus, Poll, PollStatus, utcnow
 
 
 async def remind_command(update: Update, ctx: Ctx) -> None:
-    """/remind: pick an open poll; only who has not answered gets a reminder."""
-    if not await allowed(update, ctx, "remind"):
-        return
-    async with ctx.db.read() as session:
-        mine = await council_ids(ctx, session)
-        choices = await polls.polls_with_status(
-            session, council_ids=mine, statuses=[PollStatus.open]
-        )
-    if not choices:
-        await reply(update, ctx.t("remind.none"))
-        return
-    buttons = [(poll.title_in(ctx.t.language)[:40], REMIND.data(poll.id)) for poll in choices]
-    await reply(update, ctx.t("remind.pick"), keyboard(buttons))
+    """/remind [poll]: only who has not answered an open poll gets a reminder (without its
+    number: pick the poll)."""
+    poll = await pick(
+        update,
+        ctx,
+        "remind",
+        "",
+        [PollStatus.open],
+        "remind.pick",
+        "remind.none",
+        button=REMIND,
+    )
+    if poll is not None:
+        await _send_reminder(update, ctx, poll.id)
 
 
 async def poll_chosen(update: Update, ctx: Ctx) -> None:
-    """Send the reminder (at most two per poll)."""
+    """A poll of the picker: send its reminder."""
     parts = REMIND.parse(update.callback_query.data)
+    poll_id = plain_number(parts[0]) if parts else None
+    if poll_id is None:
+        await stale_button(update, ctx)
+        return
+    await _send_reminder(update, ctx, poll_id)
+
+
+async def _send_reminder(update: Update, ctx: Ctx, poll_id: int) -> None:
+    """Send the reminder (at most two per poll)."""
     async with ctx.db.begin() as session:
-        poll = await session.get(Poll, int(parts[0])) if parts and parts[0].isdigit() else None
+        poll = await session.get(Poll, poll_id)
         mine = poll is not None and poll.council_id in await council_ids(ctx, session)
         sending = None
         if mine and poll.status is PollStatus.open:

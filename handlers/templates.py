@@ -1,4 +1,6 @@
-"""/templates: a council's saved polls, shared with the other councils on the bot or not."""
+"""/templates: a council's saved polls, shared with the other councils on the bot or not, and
+per shared template how many councils used it and the median response rate of its rounds
+(only from k councils on, k being the reader's threshold: nothing of any council's answers)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from bot.chat.buttons import TEMPLATES
 from bot.chat.commands import names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
+from bot.texts import Texts
 from handlers.ui import acknowledge, allowed, council_ids, reply, stale_button
 from storage import templates
-from storage.models import Template
+from storage.councils import all_councils
+from storage.models import Council, Template
+from storage.templates import TemplateUse
 
 
 async def list_templates(update: Update, ctx: Ctx) -> None:
@@ -21,11 +26,47 @@ async def list_templates(update: Update, ctx: Ctx) -> None:
     if not await allowed(update, ctx, "templates"):
         return
     async with ctx.db.begin() as session:
-        mine = await templates.own_templates(session, council_ids=await council_ids(ctx, session))
+        ids = await council_ids(ctx, session)
+        mine = await templates.own_templates(session, council_ids=ids)
+        k = max(
+            (c.privacy_threshold for c in await all_councils(session) if c.id in ids), default=5
+        )
+        shared = await templates.shared_templates(session)
+        use = await templates.template_use(session, template_ids=[t.id for t, _ in shared])
     if not mine:
         await reply(update, ctx.t("templates.none"))
-        return
-    await reply(update, ctx.t("templates.intro"), _keyboard(ctx, mine))
+    else:
+        await reply(update, ctx.t("templates.intro"), _keyboard(ctx, mine))
+    if shared:
+        await reply(update, _use_text(ctx.t, shared, use, k))
+
+
+def _use_text(
+    t: Texts, shared: list[tuple[Template, Council]], use: dict[int, TemplateUse], k: int
+) -> str:
+    """Per shared template: used by how many councils, the median response of its rounds."""
+    lines = [t("hearing.templates_title")]
+    for template, council in shared:
+        found = use.get(template.id, TemplateUse(0, None))
+        if found.councils < k:
+            line = t("hearing.template_few", title=template.title, council=council.name, k=k)
+        elif found.median_rate is None:
+            line = t(
+                "hearing.template_used",
+                title=template.title,
+                council=council.name,
+                councils=found.councils,
+            )
+        else:
+            line = t(
+                "hearing.template_rate",
+                title=template.title,
+                council=council.name,
+                councils=found.councils,
+                rate=round(found.median_rate),
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 async def share_tapped(update: Update, ctx: Ctx) -> None:

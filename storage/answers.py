@@ -286,6 +286,17 @@ async def poll_state(
     return (row[0], bool(row[1])) if row else (None, False)
 
 
+async def has_answered(session: AsyncSession, *, poll_id: int, pseudonym: str) -> bool:
+    """Whether the respondent with this pseudonym gave any answer in this poll (a skip too)."""
+    answered = (
+        select(Answer.id)
+        .join(Respondent, Respondent.id == Answer.respondent_id)
+        .where(Respondent.poll_id == poll_id, Respondent.pseudonym == pseudonym)
+        .exists()
+    )
+    return bool(await session.scalar(select(answered)))
+
+
 async def respondent_answers(
     session: AsyncSession, *, poll_id: int, pseudonym: str
 ) -> dict[int, list[Choice]]:

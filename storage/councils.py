@@ -18,6 +18,7 @@ class CouncilConfig(Protocol):
     languages: tuple[str, ...]
     privacy_threshold: int
     quiet_hours: tuple[str, str]
+    recruit_text: str | None
 
 
 async def sync_councils(session: AsyncSession, *, configured: Iterable[CouncilConfig]) -> None:
@@ -30,6 +31,7 @@ async def sync_councils(session: AsyncSession, *, configured: Iterable[CouncilCo
         council.languages = ",".join(config.languages)
         council.privacy_threshold = config.privacy_threshold
         council.quiet_start, council.quiet_end = config.quiet_hours
+        council.recruit_text = config.recruit_text
         session.add(council)
 
 

@@ -26,6 +26,8 @@ from storage.models import (
 )
 
 OPEN = (DeliveryStatus.pending, DeliveryStatus.claimed)
+AFTER_CLOSING = (RoundKind.followup, RoundKind.summary, RoundKind.invitation)
+"""Rounds that still go once their poll closed (an invitation on its own has no poll)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Claimed:
     delivery_id: int
     round_id: int
     kind: RoundKind
-    poll_id: int
+    poll_id: int | None
+    """None for an invitation to join the council sent on its own."""
     followup_id: int | None
     address: Address
     language: str
@@ -44,6 +47,7 @@ class Claimed:
     quiet: tuple[str, str]
     reachable: bool
     """Still subscribed (active) and, for questions and reminders, the poll still open."""
+    council_id: int = 0
     queued_at: datetime | None = None
     """When its round was made: a row that could not get through for too long is given up."""
     council: str = ""
@@ -85,12 +89,12 @@ async def claim(
         await session.execute(
             select(Delivery, Round, Person, Council, Poll.status, Membership.status)
             .join(Round, Round.id == Delivery.round_id)
-            .join(Poll, Poll.id == Round.poll_id)
-            .join(Council, Council.id == Poll.council_id)
+            .outerjoin(Poll, Poll.id == Round.poll_id)  # none for an invitation on its own
+            .join(Council, Council.id == func.coalesce(Poll.council_id, Round.council_id))
             .join(Person, Person.id == Delivery.person_id)
             .outerjoin(
                 Membership,
-                (Membership.person_id == Person.id) & (Membership.council_id == Poll.council_id),
+                (Membership.person_id == Person.id) & (Membership.council_id == Council.id),
             )
             .where(
                 Delivery.status == DeliveryStatus.pending,
@@ -113,6 +117,7 @@ async def claim(
         Claimed(
             delivery_id=delivery.id,
             round_id=sending.id,
+            council_id=council.id,
             kind=sending.kind,
             poll_id=sending.poll_id,
             followup_id=sending.followup_id,
@@ -122,7 +127,7 @@ async def claim(
             timezone=council.timezone,
             quiet=(council.quiet_start, council.quiet_end),
             reachable=membership is MembershipStatus.active
-            and (sending.kind is RoundKind.followup or poll_status is PollStatus.open),
+            and (sending.kind in AFTER_CLOSING or poll_status is PollStatus.open),
             queued_at=sending.created_at,
             council=council.name,
             council_language=council.languages.split(",")[0],

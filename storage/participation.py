@@ -1,15 +1,17 @@
 """How many families take part, by status, overall and per segment of each tag kind (counted
 in the database). As with answers, every family lands in one segment per kind: its value,
-none, or several."""
+none, or several. And over the last closed polls, whom the council heard (`past_rounds`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, distinct, func, literal, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Membership, MembershipStatus, MembershipTag, Role
+from storage import hearing, tallies
+from storage.models import Council, Membership, MembershipStatus, MembershipTag, Role
 from storage.segments import NO_VALUE, SEVERAL
 
 
@@ -65,3 +67,33 @@ async def _by_segment(
         .group_by(segment, Membership.status)
     )
     return {(value, MembershipStatus(status)): count for value, status, count in rows}
+
+
+@dataclass(frozen=True)
+class PastRound:
+    """One closed poll: its number, title, when it closed, how many answered, and who was
+    asked and who answered per group of each tag kind."""
+
+    number: int
+    title: str
+    closed_at: datetime
+    respondents: int
+    by_kind: dict[str, hearing.Groups]
+
+
+async def past_rounds(
+    session: AsyncSession, *, council: Council, limit: int = 6
+) -> list[PastRound]:
+    """The council's last closed polls (oldest first) with their groups."""
+    found = []
+    for poll in await hearing.last_closed_polls(session, council_id=council.id, limit=limit):
+        found.append(
+            PastRound(
+                number=poll.id,
+                title=poll.title,
+                closed_at=poll.closed_at or poll.created_at,
+                respondents=await tallies.respondents(session, poll_id=poll.id),
+                by_kind=await hearing.groups_of(session, poll_id=poll.id),
+            )
+        )
+    return found

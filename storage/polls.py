@@ -154,6 +154,9 @@ async def create_poll(
         template_id=body.get("template_id"),
         schedule_id=body.get("schedule_id"),
         reminder_hours=body.get("reminder_hours", REMINDER_HOURS),
+        share_results=body.get("share_results", True),
+        results_note=body.get("results_note") or None,
+        recruit=body.get("recruit", False),
     )
     session.add(poll)
     await session.flush()
@@ -511,6 +514,39 @@ async def add_followup(
         followup_id=followup.id,
         period_key=f"followup-{followup.id}",
     )
+
+
+async def add_summary(session: AsyncSession, *, poll: Poll) -> Round:
+    """Queue what others said (the results for families) for everyone who was asked; once
+    per poll (its period key)."""
+    return await start_round(
+        session, poll=poll, kind=RoundKind.summary, recipients=asked(poll.id), period_key="summary"
+    )
+
+
+async def summary_sent_at(session: AsyncSession, *, poll_id: int) -> datetime | None:
+    """When the poll's results went to the families (None: they did not)."""
+    return await session.scalar(
+        select(Round.created_at).where(
+            Round.poll_id == poll_id, Round.kind == RoundKind.summary, Round.total > 0
+        )
+    )
+
+
+async def got_summary(session: AsyncSession, *, poll_id: int, person_id: int) -> bool:
+    """Whether this person was sent the poll's results (only they may ask for its charts)."""
+    found = await session.scalar(
+        select(Delivery.id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(
+            Round.poll_id == poll_id,
+            Round.kind == RoundKind.summary,
+            Delivery.person_id == person_id,
+            Delivery.status == DeliveryStatus.sent,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def followups_of(session: AsyncSession, *, poll_id: int) -> list[FollowUp]:

@@ -325,3 +325,17 @@ def _choices(question: Any, pick: Pick) -> list[Any]:
     if kind is QuestionKind.single:
         return [Choice(option_id=question.option_at(pick).id)]
     return [Choice(value=pick)]
+
+
+def poll_button(user: SimUser, title: str) -> str:
+    """The label of the newest picker button of the poll titled `title` (`#12 · title ·
+    03-12-2026`, a long title cut with "…")."""
+    for message in reversed(user.messages):
+        for label in message.labels:
+            parts = label.split(" · ")
+            if len(parts) < 3 or not parts[0].startswith("#"):
+                continue
+            shown = " · ".join(parts[1:-1])
+            if shown == title or (shown.endswith("…") and title.startswith(shown[:-1])):
+                return label
+    raise AssertionError(f"no poll button for {title!r}")

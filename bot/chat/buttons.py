@@ -137,3 +137,20 @@ RESULTS = Button(
     "results: view, chart, export, answers; poll (b: poll, tag kind)",
     steps=_steps("v c e a") | {"b": 2},
 )
+JOINING = Button(
+    "jc",
+    "the invitation to join the council: tell me more (y), no (n), message me (m), cancel (x); "
+    "council",
+    steps=_steps("y n m x"),
+)
+"""A family's own choice to be known to their council's staff, as a possible member."""
+CANDIDATES = Button(
+    "cd",
+    "requests to join: invite (i) or handled (h) a request; export (e), send the invitation to "
+    "all (s) or the groups typed (g); council",
+    steps=_steps("i h e s g"),
+)
+SHARED = Button(
+    "sr", "what others said, for families: the chart of a question; poll, number", size=2
+)
+"""Under the results a family got when a poll closed (`bot.results.shared`)."""

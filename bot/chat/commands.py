@@ -52,6 +52,8 @@ COMMANDS: dict[str, Command] = {
         Command("schedule", "planning", Role.council),
         Command("status", "status", Role.council),
         Command("invite", "uitnodigen", Role.staff),
+        Command("invitation", "uitnodiging", Role.council),
+        Command("candidates", "kandidaten", Role.staff),
     )
 }
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.chat import formatting
 from bot.chat.screens import Screen
 from bot.delivery.claims import Claims
 from bot.delivery.couriers import Courier, TelegramCourier, again, short
@@ -46,11 +47,21 @@ from bot.delivery.health import Health
 from bot.delivery.progress import Progress
 from bot.delivery.quiet import quiet_until
 from bot.polls.asking import next_question
+from bot.polls.invitation import invitation
 from bot.polls.questions import closes_on, other_language
+from bot.results.shared import summary_screen, within_window
 from bot.texts import Html, Texts, texts_for
 from storage import outbox, people, polls
 from storage.db import Database, is_outage
-from storage.models import Address, DeliveryStatus, FollowUp, QuestionKind, RoundKind, utcnow
+from storage.models import (
+    TELEGRAM,
+    Address,
+    DeliveryStatus,
+    FollowUp,
+    QuestionKind,
+    RoundKind,
+    utcnow,
+)
 from storage.outbox import Claimed, Outcome
 from storage.polls import PollView
 from storage.pseudonyms import pseudonym
@@ -428,7 +439,7 @@ class Outbox:
         None if that could not be found out (then every row is composed one by one)."""
         keys: dict[int, list[str]] = {}
         for job in jobs:
-            if job.reachable and job.kind is not RoundKind.followup:
+            if job.reachable and job.kind is not RoundKind.followup and job.poll_id is not None:
                 keys.setdefault(job.poll_id, []).append(self._pseudonym(job))
         try:
             async with session.begin_nested():
@@ -447,7 +458,7 @@ class Outbox:
         if not job.reachable:
             return None
         try:
-            if job.poll_id not in composing.views:
+            if job.poll_id is not None and job.poll_id not in composing.views:
                 async with composing.session.begin_nested():
                     composing.views[job.poll_id] = await polls.load_poll(
                         composing.session, poll_id=job.poll_id
@@ -455,7 +466,7 @@ class Outbox:
             shared = self._shared(composing, job)
             if shared in composing.messages:
                 return composing.messages[shared]
-            view = composing.views[job.poll_id]
+            view = composing.views.get(job.poll_id) if job.poll_id is not None else None
             async with composing.session.begin_nested():
                 message = await self._compose(composing.session, job, view)
             if shared is not None:
@@ -473,6 +484,12 @@ class Outbox:
         them, unless that question is an open one: then it stores a draft for each person)."""
         if job.kind is RoundKind.followup:
             return job.kind, job.followup_id, job.language
+        if job.kind is RoundKind.invitation:  # the same for the council's rows of a language
+            return job.kind, job.council_id, job.language
+        if job.kind is RoundKind.summary:  # WhatsApp outside its window: each row skipped
+            if job.address.channel != TELEGRAM and not within_window(job.window_at, utcnow()):
+                return None
+            return job.kind, job.poll_id, job.language
         view = composing.views[job.poll_id]
         if view is None or not view.questions or composing.answered is None:
             return None
@@ -504,6 +521,7 @@ class Outbox:
             followup_id=job.followup_id,
             address=job.address,
             pseudonym=self._pseudonym(job),
+            council_id=job.council_id,
         )
 
 
@@ -516,12 +534,18 @@ async def compose(
     followup_id: int | None,
     address: Address,
     pseudonym: str,
+    council_id: int | None = None,
 ) -> Message | None:
-    """What a round sends one person: the follow-up, or their next question (a reminder says
-    when the poll closes first); None when there is nothing left to ask."""
+    """What a round sends one person: the follow-up, what others said, or their next question
+    (a reminder says when the poll closes first); None when there is nothing left to ask."""
+    if kind is RoundKind.invitation:  # on its own: no poll, the council's invitation
+        return invitation(t, council_id) if council_id else None
     if kind is RoundKind.followup:
         followup = await session.get(FollowUp, followup_id)
-        return followup_screen(t, view, followup)
+        shared_at = await polls.summary_sent_at(session, poll_id=view.poll.id)
+        return followup_screen(t, view, followup, shared_at=shared_at)
+    if kind is RoundKind.summary:
+        return await summary_screen(session, t, view=view, address=address, now=utcnow())
     question = await next_question(session, t, view=view, pseudonym=pseudonym, address=address)
     if kind is RoundKind.reminder and question is not None:
         intro = t("reminder.intro", closes=closes_on(view))
@@ -531,15 +555,22 @@ async def compose(
     return question
 
 
-def followup_screen(t: Texts, view: PollView, followup: FollowUp) -> Screen:
-    """ "You said, we did" in the reader's language, or the poll's first with a line saying so."""
+def followup_screen(
+    t: Texts, view: PollView, followup: FollowUp, *, shared_at: datetime | None = None
+) -> Screen:
+    """ "You said, we did" in the reader's language, or the poll's first with a line saying so;
+    it refers back to the results the families got at closing (`shared_at`)."""
     title = view.in_language(t.language).poll.title
     text = followup.translations.get(t.language)
+    back = ""
+    if shared_at is not None:
+        day = formatting.day(shared_at, view.council.timezone)
+        back = f"\n\n<i>{t('shared.followup_back', date=day)}</i>"
     if text is not None or t.language == view.poll.language:
-        return Screen(t("followup.message", title=title, text=text or followup.text))
+        return Screen(t("followup.message", title=title, text=text or followup.text) + back)
     line = t("followup.other_language", language=t(f"languages.{view.poll.language}"))
     shown = Html(f"<i>{line}</i>\n\n{html.escape(followup.text, quote=False)}")
-    return Screen(t("followup.message", title=title, text=shown))
+    return Screen(t("followup.message", title=title, text=shown) + back)
 
 
 class Outboxes:

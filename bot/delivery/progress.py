@@ -24,7 +24,7 @@ from bot.chat import formatting
 from bot.delivery.health import Health, Outage
 from bot.delivery.rate import BULK
 from bot.results.publish import bar
-from bot.texts import Texts, texts_for
+from bot.texts import Html, Texts, texts_for
 from storage import outbox
 from storage.db import Database, is_outage
 from storage.models import Address, Council, DeliveryStatus, Person, Poll, Round, utcnow
@@ -36,6 +36,13 @@ EDIT_EVERY = 2.0
 RESUME_WITHIN = timedelta(days=2)
 """Rounds made this recently whose final line was never shown get it after a restart."""
 OPEN = (DeliveryStatus.pending, DeliveryStatus.claimed)
+PROBLEMS = (
+    DeliveryStatus.blocked,
+    DeliveryStatus.failed,
+    DeliveryStatus.uncertain,
+    DeliveryStatus.skipped,
+)
+"""The counts that say something did not arrive, each with its own words (`progress.<status>`)."""
 
 
 @dataclass
@@ -144,8 +151,8 @@ class Progress:
             if sending is None or sending.progress_chat_id is None or sending.finished_at:
                 return None
             counts = await outbox.round_counts(session, round_id=round_id)
-            poll = await session.get(Poll, sending.poll_id)
-            council = await session.get(Council, poll.council_id)
+            poll = await session.get(Poll, sending.poll_id) if sending.poll_id else None
+            council = await session.get(Council, poll.council_id if poll else sending.council_id)
             sender = Address.telegram(sending.progress_chat_id)
             language = await session.scalar(
                 select(Person.language).where(
@@ -160,9 +167,9 @@ class Progress:
             held = (0, None)
             if counts[DeliveryStatus.pending]:
                 held = await outbox.held_back(session, round_id=round_id, reason=DAILY_LIMIT)
-        return Snapshot(
-            sending, poll.title, language or "nl", council.timezone, counts, failures, held
-        )
+        language = language or "nl"
+        title = poll.title_in(language) if poll else ""
+        return Snapshot(sending, title, language, council.timezone, counts, failures, held)
 
     def _forget(self, round_id: int) -> None:
         self._watching.discard(round_id)
@@ -177,12 +184,11 @@ class Progress:
             "title": snapshot.title,
             "sent": counts[DeliveryStatus.sent],
             "total": total,
-            "blocked": counts[DeliveryStatus.blocked],
-            "failed": counts[DeliveryStatus.failed],
-            "uncertain": counts[DeliveryStatus.uncertain],
+            "problems": Html(_problems(t, counts)),
         }
+        kind = snapshot.sending.kind.value
         if done:
-            text = t("progress.done", **values)
+            text = t(f"progress.done_{kind}", **values)
             if snapshot.failures:
                 text += "\n" + t("progress.why", reasons=_reasons(t, snapshot.failures))
             return text
@@ -207,7 +213,7 @@ class Progress:
             key = "progress.away_telegram" if away is self.health.telegram else "progress.away_db"
             waiting = "\n" + t(key, since=since, left=snapshot.left)
         return t(
-            "progress.sending",
+            f"progress.sending_{kind}",
             bar=bar(finished / total if total else 1),
             eta=eta,
             waiting=waiting,
@@ -263,6 +269,15 @@ class Progress:
             session.add(stored)
         sending.progress_message_id = message.message_id
         return True
+
+
+def _problems(t: Texts, counts: Counter[DeliveryStatus]) -> str:
+    """What did not go as planned, in plain words, on a line of its own; nothing when all
+    went well (a count of 0 is left out)."""
+    parts = [
+        t(f"progress.{status.value}", count=counts[status]) for status in PROBLEMS if counts[status]
+    ]
+    return "\n" + " · ".join(parts) if parts else ""
 
 
 def _reasons(t: Texts, failures: Counter[str]) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.chat.buttons import (
     ANSWER,
     ANSWERING,
@@ -29,6 +31,7 @@ from bot.chat.screens import Reply, Screen
 from bot.family import helplines
 from bot.family.core import Core, Family
 from bot.polls.asking import OPEN_ANSWER, expect_open_answer, first_unanswered, forget_open_answer
+from bot.polls.invitation import ending
 from bot.polls.questions import (
     FACES,
     GRADES,
@@ -38,7 +41,6 @@ from bot.polls.questions import (
     YES_NO,
     answered,
     asking,
-    closes_on,
 )
 from storage import answers, drafts
 from storage.answers import Choice, Tapped
@@ -164,7 +166,8 @@ async def _refused_now(core: Core, family: Family, asked: Asked) -> Reply | None
         status, was_asked = await answers.poll_state(
             session, poll_id=asked.view.poll.id, person_id=family.person.id
         )
-    return _refused(family, status, was_asked)
+        took_part = await _took_part(session, family, asked.view.poll.id, status, was_asked)
+    return _refused(family, status, was_asked, took_part=took_part)
 
 
 async def _open_requested(core: Core, family: Family, asked: Asked) -> Reply:
@@ -174,7 +177,8 @@ async def _open_requested(core: Core, family: Family, asked: Asked) -> Reply:
         status, was_asked = await answers.poll_state(
             session, poll_id=poll.id, person_id=family.person.id
         )
-        refused = _refused(family, status, was_asked)
+        took_part = await _took_part(session, family, poll.id, status, was_asked)
+        refused = _refused(family, status, was_asked, took_part=took_part)
         if refused is None:
             given = await answers.respondent_answers(
                 session, poll_id=poll.id, pseudonym=family.pseudonym(poll.id)
@@ -229,34 +233,48 @@ async def _store(
             await expect_open_answer(
                 session, view=view, address=family.address, question_id=upcoming.id
             )
-    refused = _refused(family, done.status, done.asked)
+        took_part = await _took_part(session, family, poll.id, done.status, done.asked)
+    refused = _refused(family, done.status, done.asked, took_part=took_part)
     if refused is not None and typed:  # a message has no toast: say only that it closed
         closed = done.status is not None and done.asked
-        return Reply(then=[Screen(family.t("poll.closed"))] if closed else [])
+        return Reply(then=[Screen(family.t(_closed_key(took_part)))] if closed else [])
     if refused is not None:
         return refused
     shown = answered(t, view, question, done.given[question.id])
     toast = t("poll.already_saved" if done.kept else "poll.saved")
     then = []
     if done.first:
-        then.append(
-            asking(t, view, upcoming)
-            if upcoming
-            else Screen(t("poll.thanks", closes=closes_on(view)))
-        )
+        then.append(asking(t, view, upcoming) if upcoming else ending(t, view))
     if typed:
         opening = Screen(f"{t('poll.open_saved')}\n\n{shown.text}", shown.choices)
         return Reply(then=[opening, *then])
     return Reply(toast=toast, shown=shown, then=then)
 
 
-def _refused(family: Family, status: PollStatus | None, was_asked: bool) -> Reply | None:
-    """Why an input about this poll does not count: not sent to this person, or closed."""
+def _refused(
+    family: Family, status: PollStatus | None, was_asked: bool, *, took_part: bool = False
+) -> Reply | None:
+    """Why an input about this poll does not count: not sent to this person, or closed (with
+    thanks only for a family that answered it: `took_part`)."""
     if status is None or not was_asked:
         return _stale(family)
     if status is not PollStatus.open:
-        return Reply(toast=family.t("poll.closed"))
+        return Reply(toast=family.t(_closed_key(took_part)))
     return None
+
+
+def _closed_key(took_part: bool) -> str:
+    return "poll.closed_thanks" if took_part else "poll.closed"
+
+
+async def _took_part(
+    session: AsyncSession, family: Family, poll_id: int, status: PollStatus | None, asked: bool
+) -> bool:
+    """Whether this family answered a closed poll it was sent (read only for a closed poll,
+    so an open poll's tap costs no statement more)."""
+    if status is None or status is PollStatus.open or not asked:
+        return False
+    return await answers.has_answered(session, poll_id=poll_id, pseudonym=family.pseudonym(poll_id))
 
 
 async def _asked(core: Core, value: str) -> Asked | None:

@@ -1,4 +1,6 @@
-"""Closing a poll (at its deadline or by /close) and telling the council the results."""
+"""Closing a poll (at its deadline or by /close), telling the council the results, and queueing
+what others said for every family that was asked (`bot.results.shared`), when the council
+shares it and at least k answered."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from telegram.error import TelegramError
 
 from bot.results.publish import split_long
 from bot.results.report import results_text
+from bot.results.shared import worth_sharing
 from bot.texts import texts_for
 from storage import people, polls
 from storage.db import Database
@@ -24,6 +27,12 @@ async def close_and_report(bot: Bot, db: Database, *, poll_id: int, now: datetim
         closed = await polls.close_poll(session, poll_id=poll_id, now=now)
         view = await polls.load_poll(session, poll_id=poll_id)
         team = await people.council_team(session, council_id=view.council.id) if closed else []
+        if (
+            closed
+            and view.poll.share_results
+            and worth_sharing(view.poll.summary, k=view.council.privacy_threshold)
+        ):
+            await polls.add_summary(session, poll=view.poll)  # the outbox sends it
     for address, language in team:
         if address.channel != TELEGRAM:
             continue

@@ -168,12 +168,19 @@ def question_results(t: Texts, published: Published, *, k: int) -> str:
         return f"{head}\n{_open_answers(t, published.texts)}"
     if published.kind is QuestionKind.priorities:
         return "\n".join([head, *_ranking_lines(t, published.rows, k)])
+    grade = published.kind is QuestionKind.grade
     rows = [
-        _row(t, row.label, row.count, published.answered, k)
+        _row(
+            t,
+            t("results.grade", grade=row.key) if grade else row.label,
+            row.count,
+            published.answered,
+            k,
+        )
         for row in published.rows
-        if published.kind is not QuestionKind.grade or isinstance(row.count, int)
+        if not grade or isinstance(row.count, int)
     ]
-    if published.kind is QuestionKind.grade and len(rows) < len(published.rows):
+    if grade and len(rows) < len(published.rows):
         rows.append(t("results.other_grades", k=k))
     if published.mean is not None and published.median is not None:
         rows.append(

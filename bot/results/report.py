@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.results.hearing import hearing_section
 from bot.results.publish import Published, poll_results, publish_question
 from bot.texts import Texts, texts_for
-from storage import polls, tallies
+from storage import hearing, polls, tallies
 from storage.db import Database
 from storage.polls import PollView
 from storage.tallies import QuestionTally
@@ -18,6 +19,8 @@ class Report:
     tallies: dict[int, QuestionTally]
     asked: int
     answered: int
+    groups: dict[str, hearing.Groups] = field(default_factory=dict)
+    """Asked and answered per group of each tag kind (whom the council hears)."""
 
     @property
     def k(self) -> int:
@@ -44,7 +47,7 @@ class Report:
     def text(self, t: Texts) -> str:
         text = poll_results(
             t, self.view, self.tallies, asked=self.asked, answered=self.answered, k=self.k
-        )
+        ) + hearing_section(t, self.groups, k=self.k, answered=self.answered)
         return f"{text}\n\n{t('results.purged')}" if self.purged else text
 
 
@@ -63,12 +66,14 @@ async def load_report(db: Database, *, poll_id: int, language: str | None = None
                 tallies=tallies.from_summary(summary["questions"], texts),
                 asked=summary["asked"],
                 answered=summary["respondents"],
+                groups=await hearing.groups_of(session, poll_id=poll_id),
             )
         return Report(
             view=view,
             tallies=await tallies.tally_poll(session, poll_id=poll_id),
             asked=await polls.asked_count(session, poll_id=poll_id),
             answered=await tallies.respondents(session, poll_id=poll_id),
+            groups=await hearing.groups_of(session, poll_id=poll_id),
         )
 
 

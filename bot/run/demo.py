@@ -83,6 +83,8 @@ async def staff_makes_invites(demo: Demo) -> None:
         await demo.save(message, demo.posters)
     demo.codes["zuid"] = await demo.invite("Gezinnen en jongeren", "10 mensen", "locatie:zuid")
     demo.codes["council"] = await demo.invite("Raadsleden", "1 persoon")
+    # Anna runs the bot (an admin) and is on the council's staff, so requests reach her.
+    await join_in_dutch(anna, await demo.invite("Medewerkers", "1 persoon"))
 
 
 async def join_in_dutch(person: SimUser, code: str) -> None:
@@ -149,6 +151,9 @@ async def council_writes_a_poll(demo: Demo) -> None:
     await fatima.press("Na 7 dagen")
     await fatima.press("Ja, dat mag")
     await fatima.press("👁 Bekijk in het Arabisch")
+    await fatima.press("🤝 Uitnodiging voor de raad: uit")  # the poll ends with one
+    await fatima.press("✍️ Eigen regel toevoegen")  # for the results families get
+    await fatima.send("Dank je wel! In januari bespreken we dit met het buurtteam.")
     await fatima.press("✅ Versturen")
     await demo.deliver()
 
@@ -173,6 +178,18 @@ async def families_answer(demo: Demo) -> None:
             await choose(person, "Overslaan")
         else:
             await person.send(tip)
+    mila = demo.api.user(2007)  # the poll ended with the invitation to join the council
+    await mila.press("Ja, vertel meer")
+    await mila.send("Mila de Vries, 06 1234 5678")
+
+
+def poll_button(person: SimUser, title: str) -> str:
+    """The newest picker button of the poll titled `title` ("#1 · title · 03-12-2026")."""
+    for message in reversed(person.messages):
+        for label in message.labels:
+            if label.startswith("#") and f" · {title} · " in label:
+                return label
+    raise LookupError(f"no button for the poll {title!r}")
 
 
 async def choose(person: SimUser | WaUser, label: str) -> None:
@@ -193,9 +210,10 @@ async def choose(person: SimUser | WaUser, label: str) -> None:
 async def council_closes_and_follows_up(demo: Demo) -> None:
     fatima = demo.api.user(COUNCIL_ID)
     await fatima.command("sluiten")
-    await fatima.press("Het eerste gesprek")
+    await fatima.press(poll_button(fatima, "Het eerste gesprek"))
+    await demo.deliver()  # every family that was asked gets what others said
     await fatima.command("terugkoppeling")
-    await fatima.press("Het eerste gesprek")
+    await fatima.press(poll_button(fatima, "Het eerste gesprek"))
     await fatima.send(
         "Dank voor jullie antwoorden! Het buurtteam belt voortaan binnen 2 dagen terug, "
         "en op dinsdag is er een avondspreekuur."
@@ -221,17 +239,18 @@ async def families_look_around(demo: Demo) -> None:
 async def staff_pull_the_numbers(demo: Demo) -> None:
     anna = demo.api.user(STAFF_ID)
     await anna.command("uitslag")
-    await anna.press("Het eerste gesprek")
+    await anna.press(poll_button(anna, "Het eerste gesprek"))
     await anna.press("Per locatie")
     await anna.command("deelname")
     await anna.command("grafiek")
-    await anna.press("Het eerste gesprek")
+    await anna.press(poll_button(anna, "Het eerste gesprek"))
     chart = next(message for message in anna.messages if message.kind == "photo")
     await anna.command("exporteer")
-    await anna.press("Het eerste gesprek")
+    await anna.press(poll_button(anna, "Het eerste gesprek"))
     export = anna.messages[-1]
     for message in (chart, export):
         await demo.save(message, demo.saved)
+    await anna.command("kandidaten")  # Mila asked to hear about joining the council
 
 
 async def council_reads_in_arabic(demo: Demo) -> None:
@@ -239,7 +258,7 @@ async def council_reads_in_arabic(demo: Demo) -> None:
     await fatima.command("taal")
     await fatima.press("العربية")
     await fatima.command("chart")
-    await fatima.press("المقابلة الأولى")
+    await fatima.press(poll_button(fatima, "المقابلة الأولى"))
     chart = next(message for message in fatima.messages if message.kind == "photo")
     assert chart.filename is not None
     await demo.save(chart, demo.saved, chart.filename.replace("chart-", "chart-ar-", 1))
@@ -254,14 +273,19 @@ SCENES: tuple[tuple[str | None, Scene], ...] = (
     ),
     (None, more_join_quietly),
     ("A council member writes a poll in Dutch and Arabic and sends it", council_writes_a_poll),
-    ("Seven families answer, one on WhatsApp, one in Arabic", families_answer),
     (
-        "The council closes the poll, sees the results, and tells everyone what it did",
+        "Seven families answer, one on WhatsApp, one in Arabic; Mila wants to join the council",
+        families_answer,
+    ),
+    (
+        "The council closes the poll, sees the results, every family sees what others said, "
+        "and the council tells everyone what it did",
         council_closes_and_follows_up,
     ),
     ("Families look around: stray text, privacy, pause, forget", families_look_around),
     (
-        "Staff pull the numbers: results, per location, participation, a chart, an export",
+        "Staff pull the numbers: results, per location, participation, a chart, an export, "
+        "and who wants to join the council",
         staff_pull_the_numbers,
     ),
     (

@@ -13,6 +13,9 @@ and 131056 (pair rate) → later, nothing lost; 131026 (not on WhatsApp) → fai
 the channel pauses, staff told; 132001 (template missing in that language) → the council's
 first language, staff told; 131000, 131053 and no answer at all → tried again with backoff.
 
+An invitation to join the council sent on its own has no template: it goes only within the
+window, and a family outside it is skipped ("outside window"; the staff's screen says so).
+
 The question's voice notes go first, by media id (`bot.whatsapp.voices`: uploaded once per
 poll). A note Meta refuses (an unknown media id, a file it cannot use) or that cannot be had
 is logged and left out; any other refusal counts for the row as the question's would. A row
@@ -160,6 +163,10 @@ class WhatsAppCourier:
 
     async def _template(self, job: Claimed, view: PollView | None) -> Outcome:
         """Outside the window: the approved template, if the daily limit allows one more."""
+        if job.kind is RoundKind.invitation:  # no template of its own: only within the window
+            return Outcome(
+                job.delivery_id, DeliveryStatus.skipped, job.attempts, error="outside window"
+            )
         if view is None:
             return Outcome(job.delivery_id, DeliveryStatus.skipped, job.attempts)
         if self._used() >= self.limit:

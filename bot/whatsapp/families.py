@@ -18,6 +18,7 @@ from bot.chat.buttons import (
     ANSWERING,
     FORGET,
     HELPLINE,
+    JOINING,
     LANGUAGE,
     SIGNUP,
     STARTING,
@@ -28,10 +29,10 @@ from bot.chat.screens import Reply, Screen
 from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Throttle
 from bot.config import Settings
 from bot.delivery.outbox import compose
-from bot.family import account, answering, helplines, joining, voice
+from bot.family import account, answering, helplines, joining, members, voice
 from bot.family.core import Core, Family
 from bot.invites.links import find_code
-from bot.polls.questions import closes_on
+from bot.polls.invitation import ending
 from bot.texts import Texts, texts_for
 from bot.whatsapp.channel import NUMBERS, WhatsApp
 from bot.whatsapp.inbound import Incoming
@@ -119,7 +120,7 @@ class Families:
     async def _reply(self, incoming: Incoming, profile: Profile, t: Texts) -> Reply:
         family = self._family(profile, t)
         if incoming.kind == "reply":
-            return await self._tapped(incoming.reply_id, profile, family, t)
+            return await self._tapped(incoming.reply_id, profile, family, t, incoming.wa_id)
         if incoming.kind == "audio":  # never downloaded, never kept
             return await voice.refused(self.core, t, family.address if family else None)
         if incoming.kind != "text":
@@ -141,21 +142,32 @@ class Families:
             return await helplines.contact_typed(
                 self.core, family, waiting.contact, text, self.post
             )
+        joining_council = await members.expecting(self.core, family)  # never an answer
+        if joining_council is not None:
+            return await members.contact_typed(
+                self.core, family, joining_council, text, self._notify
+            )
         if waiting.answer is not None:
             return await answering.typed(self.core, family, waiting.answer, text, desk=self.desk)
         async with self.core.db.read() as session:
             numbers = await drafts.get_draft(session, address=family.address, kind=NUMBERS[0])
         chosen = numbers.data.get(text.strip().lstrip("#")) if numbers else None
         if chosen is not None:
-            return await self._tapped(chosen, profile, family, t)
+            return await self._tapped(chosen, profile, family, t, incoming.wa_id)
         if waiting.lapsed:
             return helplines.lapsed(t)
         return _said(t("whatsapp.not_understood"))
 
     async def _tapped(
-        self, data: str | None, profile: Profile, family: Family | None, t: Texts
+        self,
+        data: str | None,
+        profile: Profile,
+        family: Family | None,
+        t: Texts,
+        number: str | None = None,
     ) -> Reply:
-        """A reply button, list row or quick reply: the same data as a Telegram button."""
+        """A reply button, list row or quick reply: the same data as a Telegram button
+        (`number`: theirs, when the webhook carries it)."""
         parsed = parse(data)
         button = parsed[0] if parsed else None
         joiner = joining.Joiner(profile.address, profile, self.guesses)
@@ -173,6 +185,9 @@ class Families:
             return await account.forget_answered(self.core, t, family, data)
         if button is HELPLINE:
             return await helplines.tapped(self.core, family, data)
+        if button is JOINING:  # "send me a WhatsApp message" only when we know their number
+            reach = f"+{number}" if number else None
+            return await members.tapped(self.core, family, data, reach=reach, notify=self._notify)
         if button is STARTING and parsed is not None:
             return await self._start(family, parsed[1])
         return Reply(toast=t("common.stale_button"))
@@ -223,7 +238,7 @@ class Families:
                 address=family.address,
                 pseudonym=family.pseudonym(view.poll.id),
             )
-        return Reply(then=[screen or Screen(t("poll.thanks", closes=closes_on(view)))])
+        return Reply(then=[screen or ending(t, view)])
 
     async def _open_questions(self, family: Family | None, t: Texts) -> Reply:
         """The word "questions": the next question of the newest open poll sent to them."""
@@ -251,6 +266,10 @@ class Families:
         async with self.core.db.read() as session:
             found = await invites.check_code(session, code=code, now=utcnow())
         return isinstance(found, CodeProblem) or found.role is Role.family
+
+    async def _notify(self, address: Address, screen: Screen) -> bool:
+        """A request to join, to a staff member on Telegram (its buttons are in /candidates)."""
+        return await self.post(address, screen.text)
 
     def _family(self, profile: Profile, t: Texts) -> Family | None:
         person = profile.person

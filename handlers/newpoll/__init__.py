@@ -31,6 +31,7 @@ from handlers.newpoll.states import (
     COUNCIL,
     EDIT,
     KIND,
+    NOTE,
     OPENS,
     OPENS_AT,
     OPTIONS,
@@ -85,6 +86,7 @@ def _table() -> ConversationHandler[Any]:
                 button("pv", preview.preview_in_language),
             ],
             EDIT: [button("e", preview.edit_chosen)],
+            NOTE: [typed(preview.note_typed), button("p", preview.preview_chosen)],
             VOICE_PART: [button("vw", translating.part_chosen)],
             VOICE_LANGUAGE: [
                 button("vl", translating.language_chosen),

@@ -14,6 +14,7 @@ from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard, markup
 from bot.polls import translations
+from bot.polls.checking import Problem, check_text
 from bot.polls.questions import asking
 from bot.texts import Texts, texts_for
 from handlers.newpoll.states import (
@@ -23,6 +24,7 @@ from handlers.newpoll.states import (
     END,
     KIND,
     KIND_NAME,
+    NOTE,
     PREVIEW,
     TITLE,
     TRANSLATE,
@@ -50,6 +52,9 @@ from storage.models import (
 from storage.polls import PollView, QuestionView
 
 log = logging.getLogger(__name__)
+MAX_NOTE = 200
+"""The council's own line under the results for families (`Poll.results_note`)."""
+SHARING = ("share", "note", "nonote", "recruit")
 
 
 @asks(PREVIEW)
@@ -103,6 +108,8 @@ async def preview_chosen(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
         return await go(TRANSLATE, update, ctx, data)
     if choice == "voice":
         return await go(VOICE_PART, update, ctx, data)
+    if choice in SHARING:
+        return await _sharing(update, ctx, data, choice)
     if choice == "save":
         async with ctx.db.begin() as session:
             await templates.save_template(
@@ -194,6 +201,40 @@ async def _send(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
     return END
 
 
+async def _sharing(update: Update, ctx: Ctx, data: dict[str, Any], choice: str) -> int:
+    """The results for families on or off, the council's own line with them, the invitation
+    to join at the end: the summary below the preview shows the change at once."""
+    if choice == "note":
+        await acknowledge(update.callback_query)
+        await reply(update, ctx.t("shared.ask_note", limit=MAX_NOTE))
+        return await save(ctx, data, NOTE)
+    if choice == "share":
+        data["share_results"] = not data.get("share_results", True)
+    elif choice == "recruit":
+        data["recruit"] = not data.get("recruit", False)
+    else:
+        data.pop("results_note", None)
+    council = await council_of(ctx, data)
+    await acknowledge(update.callback_query)
+    await update.callback_query.edit_message_text(
+        _summary(ctx, data, council), reply_markup=_choices(ctx, data, council)
+    )
+    return await save(ctx, data, PREVIEW)
+
+
+@with_draft
+async def note_typed(update: Update, ctx: Ctx, data: dict[str, Any]) -> int:
+    """The council's own line under the results for families (one line, checked)."""
+    note = check_text(update.effective_message.text, limit=MAX_NOTE)
+    if isinstance(note, Problem):
+        await reply(update, ctx.t(note.key, **note.values))
+        return NOTE
+    data["results_note"] = note
+    council = await council_of(ctx, data)
+    await reply(update, _summary(ctx, data, council), _choices(ctx, data, council))
+    return await save(ctx, data, PREVIEW)
+
+
 def preview_view(data: dict[str, Any], council: Council) -> PollView:
     """The draft as a PollView, so the preview uses exactly the families' rendering.
 
@@ -261,7 +302,18 @@ def _summary(ctx: Ctx, data: dict[str, Any], council: Council) -> str:
         opens=_local(opens, council) if opens else t("newpoll.now"),
         closes=_local(datetime.fromisoformat(data["closes_at"]), council),
         changes=t("newpoll.yes" if data.get("allow_change", True) else "newpoll.no"),
-    ) + "".join(f"\n{line}" for line in _languages(t, data, council))
+    ) + "".join(f"\n{line}" for line in [*_sharing_lines(t, data), *_languages(t, data, council)])
+
+
+def _sharing_lines(t: Texts, data: dict[str, Any]) -> list[str]:
+    """Whether families get the results (with the council's line) and the invitation."""
+    share = data.get("share_results", True)
+    lines = [t("shared.summary_share", state=t("shared.on" if share else "shared.off"))]
+    if share and data.get("results_note"):
+        lines.append(t("shared.summary_note", note=data["results_note"]))
+    recruit = data.get("recruit", False)
+    lines.append(t("shared.summary_recruit", state=t("shared.on" if recruit else "shared.off")))
+    return lines
 
 
 def _languages(t: Texts, data: dict[str, Any], council: Council) -> list[str]:
@@ -298,12 +350,34 @@ def _choices(ctx: Ctx, data: dict[str, Any], council: Council) -> Any:
         )
         for language in others
     ]
+    rows += _sharing_choices(ctx.t, data)
     rows += [
         (ctx.t("translate.voice"), NEWPOLL.data("p", "voice")),
         (ctx.t("newpoll.save_template"), NEWPOLL.data("p", "save")),
         (ctx.t("newpoll.cancel"), NEWPOLL.data("p", "cancel")),
     ]
     return keyboard(rows)
+
+
+def _sharing_choices(t: Texts, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The buttons that switch the results for families, its line, and the invitation."""
+    share = data.get("share_results", True)
+    rows = [
+        (t.label("shared.share_on" if share else "shared.share_off"), NEWPOLL.data("p", "share"))
+    ]
+    if share:
+        note = "shared.note_change" if data.get("results_note") else "shared.note_add"
+        rows.append((t.label(note), NEWPOLL.data("p", "note")))
+    if share and data.get("results_note"):
+        rows.append((t.label("shared.note_remove"), NEWPOLL.data("p", "nonote")))
+    recruit = data.get("recruit", False)
+    rows.append(
+        (
+            t.label("shared.recruit_on" if recruit else "shared.recruit_off"),
+            NEWPOLL.data("p", "recruit"),
+        )
+    )
+    return rows
 
 
 def _local(moment: datetime, council: Council) -> str:

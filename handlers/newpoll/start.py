@@ -76,6 +76,8 @@ async def template_chosen(update: Update, ctx: Ctx) -> int:
         "language": body.get("language", data.get("language", "nl")),
         "languages": body.get("languages", {}),
         "voices": body.get("voices", {}),
+        "share_results": body.get("share_results", True),
+        "recruit": body.get("recruit", False),
     }
     if len(data["questions"]) >= MAX_QUESTIONS:
         return await go(TRANSLATE, update, ctx, data)

@@ -36,7 +36,8 @@ from storage.models import Council
     VOICE_PART,
     VOICE_LANGUAGE,
     VOICE,
-) = range(20)
+    NOTE,
+) = range(21)
 END = ConversationHandler.END
 KIND_NAME = "poll"
 

@@ -8,15 +8,17 @@ import hashlib
 import hmac
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from bot.botapi import LocalBotApi
 from bot.wasim import LocalWhatsApp
 from storage.models import (
     Address,
     Answer,
+    Candidate,
     Draft,
     Person,
+    Poll,
     Respondent,
     RespondentTag,
     Role,
@@ -25,7 +27,7 @@ from storage.models import (
 from storage.pseudonyms import pseudonym
 from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
 from tests.e2e.conftest import RunningBot
-from tests.e2e.families import CHANNELS, family_on, join
+from tests.e2e.families import CHANNELS, OnTelegram, family_on, join
 
 QUESTIONS = [{"kind": "yes_no", "text": "Alles goed?"}]
 ADDRESSES = ("person.address", "draft.address", "conversation_state.address")
@@ -141,3 +143,57 @@ async def test_asking_to_be_contacted_stores_nothing_that_links_the_family_to_th
         drafts = list(await session.scalars(select(Draft)))
     assert respondent.person_id is None
     assert all(draft.kind != "helpline" for draft in drafts)
+
+
+async def test_a_request_to_join_the_council_is_not_linked_to_any_answer(
+    api: LocalBotApi, bot: RunningBot
+) -> None:
+    """A family that answered says yes to the invitation at the end of the poll and how to be
+    reached: the request is its own row, pointing to the council and the person only; nothing
+    in the whole database ties it (or the person) to the answers."""
+    staff = api.user(8_300_000)
+    await sign_up(staff, await make_invite(bot.db, role=Role.staff))
+    family = OnTelegram(api.user(8_300_001))
+    await join(family, await make_invite(bot.db, tags=("locatie:noord",)))
+    poll_id = await open_poll_now(bot.db, questions=QUESTIONS)
+    async with bot.db.begin() as session:
+        await session.execute(update(Poll).where(Poll.id == poll_id).values(recruit=True))
+    await bot.deliver()
+    await family.press("Ja")
+    await family.press("Ja, vertel meer")
+    await family.send("Noor, 06-55443322")
+    assert "06-55443322" in staff.last.text
+
+    async with bot.db.read() as session:
+        [candidate] = list(await session.scalars(select(Candidate)))
+        [respondent] = list(await session.scalars(select(Respondent)))
+        [answer] = list(await session.scalars(select(Answer)))
+        where = [
+            f"{table.name}.{column}"
+            for table in metadata.sorted_tables
+            for row in (await session.execute(text(f'SELECT * FROM "{table.name}"'))).mappings()
+            for column, value in row.items()
+            if "06-55443322" in str(value)
+        ]
+    assert where == ["candidate.contact"], "what they typed is only in the request"
+    links = {fk.column.table.name for fk in Candidate.__table__.foreign_keys}
+    assert links == {"council", "person"}, "never a poll, an answer or a respondent"
+    pointing = [
+        f"{table.name}.{fk.parent.name}"
+        for table in metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == "candidate"
+    ]
+    assert pointing == [], "nothing points to a request"
+    assert set(Candidate.__table__.columns.keys()) == {
+        "id",
+        "council_id",
+        "person_id",
+        "contact",
+        "created_at",
+        "handled_at",
+        "invited_at",
+    }
+    assert respondent.person_id is None and candidate.person_id is not None
+    values = {str(value) for row in (respondent, answer) for value in row.model_dump().values()}
+    assert not values & {family.address.id, candidate.contact}, "nothing of theirs by the answer"

@@ -98,6 +98,13 @@ async def test_demo_shows_invite_signup_and_forget(
     assert tom < amira < answers.index("[telegram] Ahmed"), "both channels, in time order"
     closing = scene(transcript, "The council closes")
     assert "📣 *Jullie zeiden, wij deden*" in closing
+    shared = seen_by(closing, "Mila")
+    assert "📊 Wat anderen zeiden" in shared and "• Goed: 57%" in shared, "what others said"
+    assert "• Niet goed: minder dan 3" in shared and "Een vaste contactpersoon" not in shared
+    assert "💬 Cliëntenraad Noord: Dank je wel! In januari" in shared, "the council's own line"
+    joining = seen_by(answers, "Mila")
+    assert "Wil je meedenken met de raad?" in joining and "[Ja, vertel meer]" in joining
+    assert "🙋 Iemand die peilingen van Cliëntenraad Noord" in seen_by(answers, "Anna (staff)")
 
     signing_up = seen_by(scene(transcript, "Families sign up"), "Ahmed")
     assert "أنت الآن مسجّل في Cliëntenraad Noord" in signing_up, "Ahmed joined in Arabic"
@@ -118,6 +125,7 @@ async def test_demo_shows_invite_signup_and_forget(
     assert "43% Gaat wel (3)" in staff_view, "Ahmed's «مقبولة» is counted as Gaat wel"
     assert "مزيد من الشرح عمّا سيحدث. (Arabisch)" in staff_view, "an open answer's language"
     assert "per locatie" in staff_view and "Deelname – Cliëntenraad Noord" in staff_view
+    assert "Aanmeldingen voor Cliëntenraad Noord: 1" in staff_view and "Mila de Vries" in staff_view
     chart = saved(tmp_path, "chart-1-*.png")
     assert chart.startswith(PNG) and len(chart) > 5_000
     left, _, _ = title_ink(chart)

@@ -23,7 +23,7 @@ from bot.botapi.html_entities import EntityParseError, ParsedText
 from bot.chat.throttle import Throttle
 from handlers.gate import FLOOD
 from storage.models import Delivery, DeliveryStatus, Role
-from tests.builders import make_invite, sign_up
+from tests.builders import make_invite, poll_button, sign_up
 from tests.e2e.conftest import RunningBot
 
 TITLE = "<b>Vet</b> & </i> <a href='http://x'>x</a> *bold* _x_ `code` [link](http://x) < &amp; $x$"
@@ -120,7 +120,7 @@ async def test_markup_in_every_typed_field_is_shown_literally(
     assert OPTIONS[0] in own and ANSWER in own
 
     await member.command("sluiten")
-    await member.press(TITLE[:40])
+    await member.press(poll_button(member, TITLE))
     results = member.last.text
     assert TITLE in results and QUESTION in results and OPEN_QUESTION in results
     assert all(option in results for option in OPTIONS) and ANSWER in results
@@ -133,14 +133,14 @@ async def test_markup_in_every_typed_field_is_shown_literally(
 async def _results_chart_and_csv(member: SimUser, closed_report: str) -> None:
     """/results, /chart and /export show the same texts, literally."""
     await member.command("uitslag")
-    await member.press(TITLE[:40])
+    await member.press(poll_button(member, TITLE))
     shown = "\n".join(message.text for message in member.messages[-2:])
     assert TITLE in shown and QUESTION in shown and ANSWER in shown
     await member.press("📊 Als plaatje")
     chart = member.last
     assert chart.kind == "photo" and QUESTION in chart.text
     await member.command("exporteer")
-    await member.press(TITLE[:40])
+    await member.press(poll_button(member, TITLE))
     table = member.last
     assert table.kind == "document" and TITLE in table.text
     rows = list(csv.reader(io.StringIO(table.file.decode("utf-8-sig")), delimiter=";"))
@@ -156,7 +156,7 @@ async def _followups(
     /polls (where a long page is split into messages without breaking the markup)."""
     for text in (FOLLOWUP, LONG_FOLLOWUP):
         await member.command("terugkoppeling")
-        await member.press(TITLE[:40])
+        await member.press(poll_button(member, TITLE))
         assert TITLE in member.last.text
         await member.send(text)
         assert text in member.last.text and TITLE in member.last.text
@@ -170,7 +170,7 @@ async def _followups(
     await member.command("peilingen")
     assert TITLE in member.last.text
     before = len(member.messages)
-    await member.press(TITLE[:40])
+    await member.press(poll_button(member, TITLE))
     page = "".join(message.text for message in member.messages[before:])
     assert FOLLOWUP in page and LONG_FOLLOWUP.replace(" ", "") in page.replace(" ", "")
 

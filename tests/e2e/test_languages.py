@@ -20,6 +20,7 @@ from tests.builders import (
     make_invite,
     make_settings,
     open_poll_now,
+    poll_button,
     sign_up,
 )
 from tests.e2e.conftest import RunningBot
@@ -120,7 +121,7 @@ async def test_a_poll_in_dutch_and_english_reaches_each_family_in_its_language(
     await member.command("peilingen")
     assert "🗣 Nederlands, Engels" in member.last.text
     await member.command("sluiten")
-    await member.press("Het eerste gesprek")
+    await member.press(poll_button(member, "Het eerste gesprek"))
     await wabot.deliver()
     results = member.last.text
     assert "Hoe vond je het eerste gesprek?" in results and "100% Goed (3)" in results
@@ -129,7 +130,7 @@ async def test_a_poll_in_dutch_and_english_reaches_each_family_in_its_language(
     assert "• Sneller een afspraak\n" in f"{results}\n", "the reader's own language: no note"
 
     await member.command("terugkoppeling")
-    await member.press("Het eerste gesprek")
+    await member.press(poll_button(member, "Het eerste gesprek"))
     await member.send("We bellen voortaan binnen twee dagen terug.")
     assert "Het bericht in het Engels, alsjeblieft." in member.last.text
     await member.send("We now call back within two days.")
@@ -139,11 +140,11 @@ async def test_a_poll_in_dutch_and_english_reaches_each_family_in_its_language(
     assert member.last.labels == ["✅ Versturen", "Annuleren"]
     await member.press("✅ Versturen")
     await wabot.deliver()
-    assert dutch.text.endswith("We bellen voortaan binnen twee dagen terug.")
+    assert "We bellen voortaan binnen twee dagen terug.\n\n" in dutch.text, "then: the results went"
     assert english.text.startswith("📣 *You said, we did*\nAbout the poll “The first talk”")
-    assert english.text.endswith("We now call back within two days.")
+    assert "We now call back within two days.\n\n" in english.text
     assert "هذه الرسالة غير متوفرة بلغتك بعد" in arabic.text
-    assert arabic.text.endswith("We bellen voortaan binnen twee dagen terug.")
+    assert "We bellen voortaan binnen twee dagen terug.\n\n" in arabic.text
 
     await member.command("language")
     await member.press("English")

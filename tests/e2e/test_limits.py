@@ -38,7 +38,7 @@ from storage.models import (
     Template,
     utcnow,
 )
-from tests.builders import COUNCILS, make_invite, sign_up
+from tests.builders import COUNCILS, make_invite, poll_button, sign_up
 from tests.e2e.conftest import RunningBot, polling_bot
 
 DUTCH = "ĳsbeer één reünie café ëxtra "
@@ -159,13 +159,13 @@ async def test_texts_at_their_limit_are_taken_and_shown_and_one_more_is_refused_
     assert title in own and question in own and answer in own
 
     await staff.command("sluiten")
-    await staff.press(title[:40])
+    await staff.press(poll_button(staff, title))
     closed = "\n".join(message.text for message in staff.messages[-3:])
     assert title in closed and question in closed and options[9] in closed
 
     followup = sized(DUTCH + ARABIC, MAX_FOLLOWUP)
     await staff.command("terugkoppeling")
-    await staff.press(title[:40])
+    await staff.press(poll_button(staff, title))
     await over_then_at(staff, MAX_FOLLOWUP, followup, sized(ARABIC, MAX_FOLLOWUP + 1))
     assert followup in staff.last.text
     await staff.press("✅ Versturen")
@@ -240,7 +240,7 @@ async def _answer_everything(family: SimUser, options: list[str], answer: str) -
 async def _every_other_keyboard(staff: SimUser, family: SimUser, title: str) -> None:
     """Results and their buttons, a reminder, templates, a schedule, language and forget."""
     await staff.command("uitslag")
-    await staff.press(title[:40])
+    await staff.press(poll_button(staff, title))
     await staff.press(f"Per {KIND}")
     await staff.press("📄 Als bestand (Excel)")
     await staff.press("📄 Ook elk antwoord op een eigen rij")

@@ -11,7 +11,7 @@ import pytest
 from bot.__main__ import configure_logging
 from bot.botapi import LocalBotApi
 from storage.models import Role
-from tests.builders import make_invite, open_poll_now, sign_up
+from tests.builders import make_invite, open_poll_now, poll_button, sign_up
 from tests.e2e.conftest import RunningBot
 
 SECRETS = {
@@ -58,9 +58,9 @@ async def test_a_full_flow_logs_no_message_text(
     await family.send(SECRETS["open answer"])
     await family.command("gegevens")
     await member.command("sluiten")
-    await member.press(SECRETS["title"])
+    await member.press(poll_button(member, SECRETS["title"]))
     await member.command("terugkoppeling")
-    await member.press(SECRETS["title"])
+    await member.press(poll_button(member, SECRETS["title"]))
     await member.send(SECRETS["follow-up"])
     await member.press("✅ Versturen")
     await bot.deliver()

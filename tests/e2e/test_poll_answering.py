@@ -181,7 +181,7 @@ async def test_forged_closed_and_forgotten_buttons(api: LocalBotApi, bot: Runnin
         poll = await session.scalar(select(Poll))
         poll.status = PollStatus.closed
         session.add(poll)
-    assert await asked.press("Goed") == "Deze peiling is gesloten. Dank je wel!"
+    assert await asked.press("Goed") == "Deze peiling is gesloten."
     async with bot.db.begin() as session:
         poll = await session.scalar(select(Poll))
         poll.status = PollStatus.open
@@ -353,7 +353,7 @@ async def test_typing_after_an_early_close_is_told_once_then_text_is_text_again(
         session.add(poll)
 
     await lotte.send("Meer tijd")
-    assert lotte.last.text == "Deze peiling is gesloten. Dank je wel!"
+    assert lotte.last.text == "Deze peiling is gesloten."
     await lotte.send("Hallo?")
     assert lotte.last.text.startswith("Ik kan alleen knoppen en opdrachten lezen.")
     async with bot.db.begin() as session:

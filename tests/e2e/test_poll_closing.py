@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.botapi import LocalBotApi, SimUser
 from bot.results.closing import close_due_polls, open_due_polls
 from storage.models import FollowUp, Poll, PollStatus, Role, utcnow
-from tests.builders import make_invite, open_poll_now, sign_up
+from tests.builders import make_invite, open_poll_now, poll_button, sign_up
 from tests.e2e.conftest import RunningBot
 
 QUESTION = [{"kind": "single", "text": "Hoe was het?", "options": ["Goed", "Slecht"]}]
@@ -49,7 +49,7 @@ async def test_close_sends_results_to_the_council(api: LocalBotApi, bot: Running
     assert "🟢 Het gesprek – open tot" in member.last.text
     assert "8 van de 9 gaven antwoord (89%)" in member.last.text
     await member.command("sluiten")
-    await member.press("Het gesprek")
+    await member.press(poll_button(member, "Het gesprek"))
 
     results = results_message(member)
     assert "De peiling Het gesprek is gesloten. Dit is de uitslag:" in results
@@ -57,7 +57,7 @@ async def test_close_sends_results_to_the_council(api: LocalBotApi, bot: Running
     assert "▓▓▓▓▓▓░░░░ 62% Goed (5)" in results
     assert "Matig (minder dan 5)" in results and "Slecht (minder dan 5)" in results
     assert "(1)" not in results and "(2)" not in results
-    assert await people[8].press("Goed") == "Deze peiling is gesloten. Dank je wel!"
+    assert await people[8].press("Goed") == "Deze peiling is gesloten."
     await member.command("sluiten")
     assert member.last.text == "Er is geen open peiling om te sluiten."
 
@@ -69,7 +69,7 @@ async def test_one_hidden_count_hides_a_second_one(api: LocalBotApi, bot: Runnin
     await answer_all(people, ["Goed"] * 5 + ["Slecht"])
 
     await member.command("sluiten")
-    await member.press("Twee keuzes")
+    await member.press(poll_button(member, "Twee keuzes"))
 
     results = results_message(member)
     assert "Goed (verborgen, zodat een klein aantal geheim blijft)" in results
@@ -84,7 +84,7 @@ async def test_too_few_answers_show_no_distribution(api: LocalBotApi, bot: Runni
     await answer_all(people[:4], ["Goed"] * 4)
 
     await member.command("sluiten")
-    await member.press("Klein")
+    await member.press(poll_button(member, "Klein"))
 
     text = "\n".join(message.text for message in member.messages[-2:])
     assert "nog minder dan 5 gaven antwoord" in text
@@ -128,7 +128,7 @@ async def test_followup_reaches_everyone_asked_and_shows_in_polls(
     await people[2].command("stoppen")
 
     await member.command("terugkoppeling")
-    await member.press("Wachttijd")
+    await member.press(poll_button(member, "Wachttijd"))
     await member.send("We <b>bellen</b> voortaan binnen 2 dagen terug & leggen uit waarom.")
     assert member.last.labels == ["✅ Versturen", "Annuleren"]
     assert "Jullie zeiden, wij deden" in member.last.text
@@ -143,7 +143,7 @@ async def test_followup_reaches_everyone_asked_and_shows_in_polls(
     assert not any(expected in message.text for message in late.messages), "only who was asked"
     await member.command("peilingen")
     assert "terugkoppeling verstuurd" in member.last.text
-    await member.press("Wachttijd")
+    await member.press(poll_button(member, "Wachttijd"))
     assert expected in member.last.text
     async with bot.db.begin() as session:
         assert (await session.scalar(select(FollowUp))).text == expected
@@ -163,7 +163,7 @@ async def test_followup_can_be_cancelled_and_polls_of_others_stay_hidden(
     assert (await other.press_data("pl:c:1")).startswith("Deze knop werkt niet meer")
 
     await member.command("terugkoppeling")
-    await member.press("Alleen Noord")
+    await member.press(poll_button(member, "Alleen Noord"))
     await member.send("Tekst")
     await member.press("Annuleren")
     assert member.last.text == "Prima, er is geen terugkoppeling verstuurd."

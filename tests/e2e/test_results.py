@@ -7,7 +7,7 @@ import pytest
 
 from bot.botapi import LocalBotApi, SimUser
 from storage.models import Role
-from tests.builders import answered_poll, make_invite, sign_up
+from tests.builders import answered_poll, make_invite, poll_button, sign_up
 from tests.e2e.conftest import RunningBot
 
 ONE = [{"kind": "single", "text": "Hoe was het gesprek?", "options": ["Goed", "Slecht"]}]
@@ -66,7 +66,7 @@ async def test_results_at_the_threshold(
 
     await member.command("uitslag")
     assert member.last.text == "Van welke peiling wil je de uitslag zien?"
-    await member.press("De peiling")
+    await member.press(poll_button(member, "De peiling"))
 
     text = member.last.text
     for part in expected:

@@ -18,7 +18,7 @@ from bot.scheduling.rounds import run_schedules, send_reminders
 from storage import templates
 from storage.db import Database
 from storage.models import Delivery, DeliveryStatus, Poll, Role, Round, RoundKind, Schedule, utcnow
-from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, sign_up
+from tests.builders import PSEUDONYM_KEY, make_invite, open_poll_now, poll_button, sign_up
 from tests.e2e.conftest import RunningBot, polling_bot
 
 QUESTION = [{"kind": "yes_no", "text": "Kom je naar de avond?"}]
@@ -168,11 +168,11 @@ async def test_reminders_go_only_to_who_has_not_answered(api: LocalBotApi, bot: 
     assert not stopped.last.text.startswith("⏰"), "who stopped gets nothing"
 
     await member.command("herinner")
-    await member.press("Avond")
+    await member.press(poll_button(member, "Avond"))
     sent = "Er gaat een herinnering naar 1 mensen die nog niet antwoordden."
     assert any(m.text == sent for m in member.messages)
     await member.command("herinner")
-    await member.press("Avond")
+    await member.press(poll_button(member, "Avond"))
     assert any(
         m.text == "Deze peiling had al twee herinneringen. Meer wordt te veel."
         for m in member.messages

@@ -21,7 +21,7 @@ from storage.models import (
     Person,
     Role,
 )
-from tests.builders import answered_poll, make_invite, populate, sign_up
+from tests.builders import answered_poll, make_invite, poll_button, populate, sign_up
 from tests.e2e.conftest import RunningBot
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -50,7 +50,7 @@ async def test_chart_sends_a_png_per_question(api: LocalBotApi, bot: RunningBot)
     await member.command("grafiek")
     assert member.last.text == "Van welke gesloten peiling wil je plaatjes?"
     before = len(member.messages)
-    await member.press("Het gesprek")
+    await member.press(poll_button(member, "Het gesprek"))
 
     photos = [message for message in member.messages[before:] if message.kind == "photo"]
     assert [photo.text for photo in photos] == ["1. Hoe was het?", "2. Hoe voel je je?"]

@@ -17,7 +17,7 @@ def test_every_prefix_is_declared_once_and_only_the_registry_makes_data() -> Non
     for module in pkgutil.walk_packages(handlers.__path__, "handlers."):
         importlib.import_module(module.name)
     prefixes = [button.prefix for button in REGISTRY.values()]
-    assert len(prefixes) == len(set(prefixes)) == 19
+    assert len(prefixes) == len(set(prefixes)) == 22
     with pytest.raises(ValueError, match="twice"):
         Button("qa", "a second answer button")
     root = Path(__file__).parents[2]
