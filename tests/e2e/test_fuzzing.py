@@ -589,7 +589,7 @@ WA_SECRET = "wa-test-app-secret"
 """LocalWhatsApp's app secret (the fixture checks), to sign a body the wrong way."""
 WA_BATCH = 25
 """Bodies per batch (about 45 messages and statuses in them), posted at once."""
-WA_EXAMPLES = 12
+WA_EXAMPLES = 8
 HUGE_ID = "wamid." + "A" * 400
 NOT_JSON = (b"", b"not json", b"\xff\xfe\x00", b"[1,2", b"null", b"5", b'"x"', b"[]", b"{}")
 ALL_PREFIXES = tuple(
