@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, literal, or_, select
+from sqlalchemy import delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
@@ -22,7 +22,7 @@ from storage.models import (
     Round,
     RoundKind,
 )
-from storage.polls import audience
+from storage.polls import audience, fill_round
 
 KEPT = timedelta(days=90)
 
@@ -88,25 +88,7 @@ async def start_invitation(session: AsyncSession, *, council_id: int, tags: list
     """The invitation on its own: a round without a poll, one outbox row per active family of
     the council (with tags: of those groups, as /newpoll picks them)."""
     sending = Round(poll_id=None, council_id=council_id, kind=RoundKind.invitation)
-    session.add(sending)
-    await session.flush()
-    people = audience(council_id, tags).subquery()
-    result = await session.execute(
-        insert(Delivery).from_select(
-            ["round_id", "person_id", "channel", "status", "attempts"],
-            select(
-                literal(sending.id),
-                people.c.person_id,
-                Person.channel,
-                literal(DeliveryStatus.pending.value),
-                literal(0),
-            )
-            .join(Person, Person.id == people.c.person_id)
-            .distinct(),
-        )
-    )
-    sending.total = result.rowcount or 0
-    return sending
+    return await fill_round(session, sending, audience(council_id, tags))
 
 
 async def was_invited(session: AsyncSession, *, person_id: int, council_id: int) -> bool:

@@ -286,6 +286,11 @@ async def start_round(
         period_key=period_key,
         schedule_id=schedule_id,
     )
+    return await fill_round(session, sending, recipients)
+
+
+async def fill_round(session: AsyncSession, sending: Round, recipients: Any) -> Round:
+    """Store a new round with one pending outbox row per recipient (a query of person ids)."""
     session.add(sending)
     await session.flush()
     people = recipients.subquery()

@@ -402,6 +402,24 @@ def worried(t: Texts, desk: Desk, council: Council | None) -> list[Screen]:
     return [lines, offer]
 
 
+async def wait_for_contact(
+    session: Any, address: Address, draft: tuple[str, str], council_id: int
+) -> None:
+    """The next typed text is how to reach the family (`draft`: which request, for this
+    council, for CONTACT_LIFETIME); an open question waiting for its answer is parked."""
+    await drafts.save_draft(
+        session,
+        address=address,
+        kind=draft[0],
+        step=draft[1],
+        data={"council_id": council_id},
+        expires_at=utcnow() + CONTACT_LIFETIME,
+    )
+    await stored.move_draft_step(
+        session, address=address, kind=OPEN_ANSWER[0], step=OPEN_ANSWER[1], to=PARKED
+    )
+
+
 async def tapped(core: Core, family: Family, data: str | None) -> Reply:
     """ "Please contact me" (asks how, after saying who sees it) or "No thanks"."""
     t = family.t
@@ -410,23 +428,12 @@ async def tapped(core: Core, family: Family, data: str | None) -> Reply:
     if parts is None or council_id is None:
         return Reply(toast=t("common.stale_button"))
     step = parts[0]
-    kind, _ = OPEN_ANSWER
     async with core.db.begin() as session:
         council = await stored.council_of_member(
             session, person_id=family.person.id, council_id=council_id
         )
         if council is not None and step == "a":
-            await drafts.save_draft(
-                session,
-                address=family.address,
-                kind=CONTACT[0],
-                step=CONTACT[1],
-                data={"council_id": council.id},
-                expires_at=utcnow() + CONTACT_LIFETIME,
-            )
-            await stored.move_draft_step(
-                session, address=family.address, kind=kind, step=OPEN_ANSWER[1], to=PARKED
-            )
+            await wait_for_contact(session, family.address, CONTACT, council.id)
         elif council is not None:
             await _settle(session, family.address)
     if council is None:

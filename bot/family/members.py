@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from bot.chat import formatting
 from bot.chat.buttons import CANDIDATES, JOINING, plain_number
 from bot.chat.screens import Choice, Reply, Screen
 from bot.family.core import Core, Family
-from bot.family.helplines import PARKED
+from bot.family.helplines import PARKED, wait_for_contact
 from bot.polls.asking import OPEN_ANSWER
 from bot.texts import Html, Texts, texts_for
 from storage import candidates, drafts
@@ -32,7 +31,6 @@ from storage.models import Address, Council, utcnow
 
 CONTACT = ("members", "contact")
 """The draft that waits for how to reach the family: {"council_id": …}, nothing else."""
-CONTACT_LIFETIME = timedelta(minutes=30)
 CONTACT_LIMIT = 300
 Notify = Callable[[Address, Screen], Awaitable[bool]]
 """Send a screen to a staff member (on Telegram); True when it went."""
@@ -62,21 +60,7 @@ async def tapped(
         ):
             council = None  # never sent the invitation: a forged tap
         if council is not None and step == "y":
-            await drafts.save_draft(
-                session,
-                address=family.address,
-                kind=CONTACT[0],
-                step=CONTACT[1],
-                data={"council_id": council.id},
-                expires_at=utcnow() + CONTACT_LIFETIME,
-            )
-            await stored.move_draft_step(
-                session,
-                address=family.address,
-                kind=OPEN_ANSWER[0],
-                step=OPEN_ANSWER[1],
-                to=PARKED,
-            )
+            await wait_for_contact(session, family.address, CONTACT, council.id)
         elif council is not None:
             await _settle(session, family.address)
     if council is None:
