@@ -15,8 +15,8 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.chat.buttons import HELPLINE
 from bot.chat.context import Ctx
 from bot.family import answering, helplines
-from bot.family.core import Family
 from bot.polls.asking import OPEN_ANSWER
+from handlers.answering import family
 from handlers.ui import on_text, reply, show, stale_button
 from storage.models import TELEGRAM, Address, Draft
 
@@ -39,14 +39,9 @@ def poster(bot: Bot) -> helplines.Post:
     return post
 
 
-def _family(ctx: Ctx) -> Family | None:
-    person = ctx.profile.person if ctx.profile else None
-    return Family(person, ctx.t, ctx.settings.pseudonym_key) if person else None
-
-
 async def tapped(update: Update, ctx: Ctx) -> None:
     """ "Please contact me" or "No thanks" under the help lines."""
-    who = _family(ctx)
+    who = family(ctx)
     if who is None:
         await stale_button(update, ctx)
         return
@@ -56,7 +51,7 @@ async def tapped(update: Update, ctx: Ctx) -> None:
 async def typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     """Typed text of a family with a draft waiting: how to reach them (a contact request
     first), else the answer to an open question, else (a request that lapsed) nowhere."""
-    who = _family(ctx)
+    who = family(ctx)
     if who is None:
         return
     text = update.effective_message.text or ""

@@ -19,8 +19,8 @@ from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard, markup
 from bot.chat.screens import Screen
 from bot.family import members
-from bot.family.core import Family
 from bot.polls.checking import Problem, check_tags
+from handlers.answering import family
 from handlers.ui import allowed, council_ids, on_text, replace, reply, show, stale_button
 from storage import candidates, councils, drafts, people
 from storage.models import TELEGRAM, Address, Draft, utcnow
@@ -48,11 +48,6 @@ def notifier(bot: Bot) -> members.Notify:
     return notify
 
 
-def _family(ctx: Ctx) -> Family | None:
-    person = ctx.profile.person if ctx.profile else None
-    return Family(person, ctx.t, ctx.settings.pseudonym_key) if person else None
-
-
 def _reach(update: Update) -> str:
     """How staff find this family on Telegram: their name, and their @username or a link."""
     user = update.effective_user
@@ -62,7 +57,7 @@ def _reach(update: Update) -> str:
 
 async def tapped(update: Update, ctx: Ctx) -> None:
     """ "Yes, tell me more", "No, thanks", "Send me a Telegram message" or "Cancel"."""
-    who = _family(ctx)
+    who = family(ctx)
     if who is None:
         await stale_button(update, ctx)
         return
@@ -73,7 +68,7 @@ async def tapped(update: Update, ctx: Ctx) -> None:
 
 async def typed(update: Update, ctx: Ctx, draft: Draft) -> None:
     """What a family typed after "Yes, tell me more": how the council may reach them."""
-    who = _family(ctx)
+    who = family(ctx)
     if who is None:
         return
     text = update.effective_message.text or ""
