@@ -15,6 +15,7 @@ a help-line contact request), so their name or number can never become an answer
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from storage import candidates, drafts
 from storage import helplines as stored
 from storage.models import Address, Council, utcnow
 
+log = logging.getLogger(__name__)
 CONTACT = ("members", "contact")
 """The draft that waits for how to reach the family: {"council_id": …}, nothing else."""
 CONTACT_LIMIT = 300
@@ -142,11 +144,14 @@ async def _known(
         staff = await stored.council_staff(session, council_id=council.id)
         await _settle(session, family.address)
     date = formatting.day(now, council.timezone)
+    told = 0
     for address, language in staff:
         staff_t = texts_for(language)
         message = staff_t("members.staff", council=council.name, date=date, contact=contact)
-        await notify(address, Screen(message, staff_choices(staff_t, candidate.id)))
-    sent = family.t("members.sent", council=council.name)
+        told += bool(await notify(address, Screen(message, staff_choices(staff_t, candidate.id))))
+    if not told:  # kept for /candidates all the same: the family is not told it went
+        log.warning("a request to join reached no staff member of council %s", council.id)
+    sent = family.t("members.sent" if told else "members.saved", council=council.name)
     if shown is not None:
         return _after(shown, sent)
     return _said(sent)
