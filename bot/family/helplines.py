@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from bot.chat import formatting
-from bot.chat.buttons import HELPLINE, plain_number
+from bot.chat.buttons import HELPLINE, Button, plain_number
 from bot.chat.screens import Choice, Reply, Screen
 from bot.family.core import Core, Family
 from bot.polls.asking import OPEN_ANSWER
@@ -420,14 +420,20 @@ async def wait_for_contact(
     )
 
 
+def step_and_council(button: Button, data: str | None) -> tuple[str, int] | None:
+    """A contact button's step and council id ("a:12"), or None for a forged one."""
+    parts = button.parse(data)
+    council_id = plain_number(parts[1]) if parts else None
+    return (parts[0], council_id) if parts and council_id is not None else None
+
+
 async def tapped(core: Core, family: Family, data: str | None) -> Reply:
     """ "Please contact me" (asks how, after saying who sees it) or "No thanks"."""
     t = family.t
-    parts = HELPLINE.parse(data)
-    council_id = plain_number(parts[1]) if parts else None
-    if parts is None or council_id is None:
+    tap = step_and_council(HELPLINE, data)
+    if tap is None:
         return Reply(toast=t("common.stale_button"))
-    step = parts[0]
+    step, council_id = tap
     async with core.db.begin() as session:
         council = await stored.council_of_member(
             session, person_id=family.person.id, council_id=council_id

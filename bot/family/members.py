@@ -23,7 +23,7 @@ from bot.chat import formatting
 from bot.chat.buttons import CANDIDATES, JOINING, plain_number
 from bot.chat.screens import Choice, Reply, Screen
 from bot.family.core import Core, Family
-from bot.family.helplines import PARKED, wait_for_contact
+from bot.family.helplines import PARKED, step_and_council, wait_for_contact
 from bot.polls.asking import OPEN_ANSWER
 from bot.texts import Html, Texts, texts_for
 from storage import candidates, drafts
@@ -44,11 +44,10 @@ async def tapped(
     """ "Yes, tell me more", "No, thanks", "Send me a message" (`reach`: how the channel
     knows them, None where it cannot say) or "Cancel"."""
     t = family.t
-    parts = JOINING.parse(data)
-    council_id = plain_number(parts[1]) if parts else None
-    if parts is None or council_id is None:
+    tap = step_and_council(JOINING, data)
+    if tap is None:
         return Reply(toast=t("common.stale_button"))
-    step = parts[0]
+    step, council_id = tap
     async with core.db.begin() as session:
         council = await stored.council_of_member(
             session, person_id=family.person.id, council_id=council_id
