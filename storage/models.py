@@ -13,7 +13,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, MetaData, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import false as sa_false
 from sqlalchemy import text as sql_text
@@ -401,6 +410,41 @@ class Inbound(SQLModel, table=True):
     channel: str = Field(max_length=16)
     message_id: str = Field(max_length=128)
     received_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Inbox(SQLModel, table=True):
+    """An update as it came in (a Telegram update, a WhatsApp message), kept until a process
+    handled it: any process takes the oldest pending row of a person whose earlier rows are all
+    done, so one person's updates go in order and never two at once (`storage.inbox`). The
+    body (which holds what the person typed) is cleared as soon as the row is done; the row
+    itself, which then says only who sent something when, goes after a day."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        Index("ix_inbox_channel_person_id", "channel", "person", "id"),
+        Index(
+            "ix_inbox_pending",
+            "id",
+            postgresql_where=sql_text("done_at IS NULL"),
+            sqlite_where=sql_text("done_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    channel: str = Field(max_length=16)
+    key: str = Field(max_length=80)
+    """The platform's id of the update (Telegram's update_id; a WhatsApp message id's SHA-256)."""
+    person: str = Field(max_length=160)
+    """Whose lane: the sender's address id ("update:<id>" for an update without a sender)."""
+    body: str | None = Field(default=None)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    taken_by: str | None = Field(default=None, max_length=16)
+    """The token of the process handling it (its advisory lock says whether it lives)."""
+    done_at: datetime | None = Field(default=None)
 
 
 class Respondent(SQLModel, table=True):
