@@ -11,7 +11,7 @@ import argparse
 import subprocess
 import sys
 
-BENCHES = ("tallies", "answers", "broadcast", "replies", "memory")
+BENCHES = ("tallies", "answers", "broadcast", "replies", "memory", "scale")
 
 
 def commands(database_url: str | None) -> dict[str, list[list[str]]]:
@@ -25,6 +25,7 @@ def commands(database_url: str | None) -> dict[str, list[list[str]]]:
         "broadcast": [[]],
         "replies": [[]],
         "memory": [[]],
+        "scale": [postgres],
     }
 
 

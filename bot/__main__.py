@@ -1,4 +1,4 @@
-"""The command line: `achterban run | demo | db upgrade | db revision | keygen`."""
+"""The command line: `achterban run | demo | db upgrade | revision | backup | restore | keygen`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import logging
 import os
 import secrets
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, config_path, load_settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 EXIT_CONFIG = 2
 
@@ -82,11 +87,36 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
                     else f"already at {after}"
                 )
             )
-        else:
+        elif args.action == "revision":
             await db.make_revision(args.message)
+        else:
+            await _backup_or_restore(db, args.action, Path(args.file))
     finally:
         await db.dispose()
     return 0
+
+
+async def _backup_or_restore(db: Database, action: str, file: Path) -> None:
+    from storage import backup
+
+    if action == "backup":
+        done = await backup.backup(db.url, file)
+        counts = f": {done.polls} polls, {done.people} people" if done.polls is not None else ""
+        print(f"{db.described}: backed up to {file} ({backup.size_text(done.size)}){counts}")
+        return
+    print(
+        "Stop the bot (every achterban run and worker) during a restore: it replaces the database."
+    )
+    done = await backup.restore(db.url, file)
+    schema = (
+        f"upgraded {done.before} → {done.after}"
+        if done.before != done.after
+        else f"at {done.after}"
+    )
+    print(
+        f"{db.described}: restored from {file} ({backup.size_text(done.size)}): "
+        f"{done.polls} polls, {done.people} people; schema {schema}"
+    )
 
 
 def _demo() -> int:
@@ -110,12 +140,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("demo", help="run the bot offline against a built-in Telegram server")
     commands.add_parser("keygen", help="print a new random secret (pseudonym key, webhook secret)")
-    db = commands.add_parser("db", help="database migrations")
+    db = commands.add_parser("db", help="database migrations and backups")
     actions = db.add_subparsers(dest="action", required=True)
     upgrade = actions.add_parser("upgrade", help="bring the database schema up to date")
     revision = actions.add_parser("revision", help="write a new migration (for developers)")
     revision.add_argument("message")
-    for sub in (run, worker, db, upgrade, revision):
+    backup = actions.add_parser("backup", help="write a backup of the database to FILE")
+    restore = actions.add_parser(
+        "restore", help="replace the database with the backup in FILE (stop the bot first)"
+    )
+    for sub in (backup, restore):
+        sub.add_argument("file", metavar="FILE")
+    for sub in (run, worker, db, upgrade, revision, backup, restore):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     return parser
 
@@ -126,6 +162,10 @@ def explain_failure(error: Exception) -> tuple[str, bool]:
     from sqlalchemy.exc import DBAPIError
     from telegram.error import InvalidToken, NetworkError
 
+    from storage.backup import BackupError, ToolMissing
+
+    if isinstance(error, BackupError):
+        return str(error), isinstance(error, ToolMissing)
     if isinstance(error, InvalidToken):
         return "Telegram does not accept the token; check [telegram] token or ACHTERBAN_TOKEN", True
     if isinstance(error, NetworkError):

@@ -85,6 +85,14 @@ class WhatsAppSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Where GET /healthz and GET /metrics are served (every mode); port 0: any free port."""
+
+    listen: str = "127.0.0.1"
+    port: int = 9300
+
+
+@dataclass(frozen=True)
 class HelpLineSettings:
     """A help line of a council's own: what it is for and when it is open, per language."""
 
@@ -127,6 +135,7 @@ class Settings:
     councils: tuple[CouncilSettings, ...] = ()
     retention_days: int = 180
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def require_token(self) -> None:
         """Fail clearly when the bot is about to talk to Telegram without a token."""
@@ -159,6 +168,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ACHTERBAN_WHATSAPP_PATH": ("whatsapp", "path"),
     "ACHTERBAN_WHATSAPP_MESSAGES_PER_SECOND": ("whatsapp", "messages_per_second"),
     "ACHTERBAN_WHATSAPP_DAILY_NEW_CONVERSATIONS": ("whatsapp", "daily_new_conversations"),
+    "ACHTERBAN_METRICS_LISTEN": ("metrics", "listen"),
+    "ACHTERBAN_METRICS_PORT": ("metrics", "port"),
 }
 
 
@@ -216,6 +227,16 @@ def _parse(raw: dict[str, Any], *, base_dir: Path) -> Settings:
         councils=councils,
         retention_days=_integer(privacy, "privacy", "retention_days", 180, low=1, high=3650),
         whatsapp=_whatsapp(_section(raw, "whatsapp")),
+        metrics=_metrics(_section(raw, "metrics")),
+    )
+
+
+def _metrics(section: dict[str, Any]) -> MetricsSettings:
+    listen = str(section.get("listen", "127.0.0.1")).strip()
+    if not listen:
+        raise ConfigError("[metrics] listen", 'give an address to listen on, e.g. "127.0.0.1"')
+    return MetricsSettings(
+        listen=listen, port=_integer(section, "metrics", "port", 9300, low=0, high=65535)
     )
 
 

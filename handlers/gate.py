@@ -1,12 +1,18 @@
 """Runs before every feature: an update only once, not too many per person, who is this user,
 and may the update go on?
 
+An update comes once: the inbox stores each update id once (`storage.inbox.put`), so a
+webhook retry or a batch fetched twice never reaches the features.
+
 Flood control: each person may have FLOOD_LIMIT updates handled per FLOOD_WINDOW seconds
 (40 a minute: the fastest real flows, every command in a row or a 5-question poll written
-with mistakes, take about 30 updates, and people are slower than tests). Beyond that their
-updates are dropped before any database work; they get one friendly notice per window, then
-silence, so a flood costs the bot at most about 41 messages a minute to that chat and nothing
-for everyone else. A group chat gets the pointer to a private chat at most once per window.
+with mistakes, take about 30 updates, and people are slower than tests). The inbox says how
+many updates the sender sent in the minute before this one, over every process (`BEFORE`).
+Beyond the limit their updates are dropped before any database work; the first one beyond
+it gets one friendly notice, the rest silence, until they pause for a minute; so a flood
+costs the bot about 41 messages to that chat and nothing for everyone else. A group chat gets
+the pointer to a private chat at most once per window and process (kept in memory: a pointer
+more with several processes does no harm).
 """
 
 from __future__ import annotations
@@ -17,29 +23,26 @@ from typing import Any
 from telegram import Chat, Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.chat.context import AGAIN, RETRY, Ctx
+from bot.chat.context import AGAIN, BEFORE, RETRY, STEPS, Ctx
 from bot.chat.keyboards import plain_number
-from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Seen, Throttle
+from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Throttle
 from handlers.ui import reply, stale_button
+from storage import drafts
 from storage.db import is_outage
-from storage.models import Address
+from storage.models import Address, Role
 from storage.people import load_profile
 
-SEEN_UPDATES = 10_000
-FLOOD = "gate_flood"
-NOTICES = "gate_notices"
+FLOOD = "gate_flood_limit"
+"""bot_data: the flood limit, when not FLOOD_LIMIT (tests that walk every feature lift it)."""
 POINTERS = "gate_group_pointers"
-SEEN = "gate_seen"
 
 
 async def identify(update: Update, ctx: Ctx) -> None:
     """Drop repeats and floods; load the user's profile and language; refuse button data with
     odd numbers; answer edits, and group chats with a pointer to a private one."""
     again = update.update_id in ctx.bot_data.get(AGAIN, ())  # the database was away before
-    if not again and (
-        not ctx.bot_data[SEEN].first_time(update.update_id) or await _flooding(update, ctx)
-    ):
-        raise ApplicationHandlerStop  # a repeated delivery, or one update too many
+    if not again and await _flooding(update, ctx):
+        raise ApplicationHandlerStop  # one update too many
     try:
         await _load_profile(update, ctx)
     except Exception as error:
@@ -61,12 +64,14 @@ async def identify(update: Update, ctx: Ctx) -> None:
 
 
 async def _flooding(update: Update, ctx: Ctx) -> bool:
-    """True when this person is over the limit (telling them once per window)."""
+    """True when this person is over the limit (telling them once, at the first beyond it)."""
+    before = ctx.bot_data.get(BEFORE, {}).get(update.update_id, 0)
+    limit = ctx.bot_data.get(FLOOD, FLOOD_LIMIT)
     user = update.effective_user
-    if user is None or _admitted(ctx, FLOOD, user.id):
+    if user is None or before < limit:
         return False
     chat = update.effective_chat
-    if chat is not None and chat.type == Chat.PRIVATE and _admitted(ctx, NOTICES, user.id):
+    if chat is not None and chat.type == Chat.PRIVATE and before == limit:
         try:
             await _load_profile(update, ctx)
         except Exception as error:
@@ -99,11 +104,23 @@ def _odd_numbers(data: str | None) -> bool:
 async def _load_profile(update: Update, ctx: Ctx) -> None:
     user = update.effective_user
     if user is not None:
+        steps = ctx.bot_data.setdefault(STEPS, {})
         async with ctx.db.read() as session:
             ctx.profile = await load_profile(
                 session, address=Address.telegram(user.id), is_admin=user.id in ctx.settings.admins
             )
+            if _writes_polls(ctx):  # where they are in /newpoll (families: no read more)
+                steps[user.id] = await drafts.steps(session, address=ctx.profile.address)
+            else:
+                steps.pop(user.id, None)
     ctx.settle_language(update)
+
+
+def _writes_polls(ctx: Ctx) -> bool:
+    profile = ctx.profile
+    return profile.is_admin or any(
+        membership.role is not Role.family for membership, _ in profile.memberships
+    )
 
 
 def _admitted(ctx: Ctx, throttle: str, key: int) -> bool:
@@ -111,8 +128,5 @@ def _admitted(ctx: Ctx, throttle: str, key: int) -> bool:
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.bot_data[FLOOD] = Throttle(limit=FLOOD_LIMIT, window=FLOOD_WINDOW)
-    app.bot_data[NOTICES] = Throttle(limit=1, window=FLOOD_WINDOW)
     app.bot_data[POINTERS] = Throttle(limit=1, window=FLOOD_WINDOW)
-    app.bot_data[SEEN] = Seen(size=SEEN_UPDATES)
     app.add_handler(TypeHandler(Update, identify), group=-1)

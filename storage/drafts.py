@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Address, Draft, utcnow
@@ -40,6 +40,18 @@ async def save_draft(
     session.add(draft)
     await session.flush()
     return draft
+
+
+async def set_step(session: AsyncSession, *, address: Address, kind: str, step: str) -> None:
+    """Move a draft to `step`, keeping what it holds."""
+    await session.execute(update(Draft).where(_of(address), Draft.kind == kind).values(step=step))
+
+
+async def steps(session: AsyncSession, *, address: Address) -> dict[str, str]:
+    """The step of each of the person's drafts, by kind (expired ones too, until the clean-up:
+    a flow's steps say "too late" themselves)."""
+    rows = await session.execute(select(Draft.kind, Draft.step).where(_of(address)))
+    return {kind: step for kind, step in rows}
 
 
 async def drop_drafts(session: AsyncSession, *, address: Address, kind: str | None = None) -> int:

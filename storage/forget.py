@@ -7,11 +7,10 @@ import secrets
 from sqlalchemy import delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit
+from storage import audit, inbox
 from storage.drafts import drop_drafts
 from storage.models import (
     Answer,
-    ConversationState,
     Delivery,
     DeliveryStatus,
     Person,
@@ -53,11 +52,6 @@ async def forget_person(session: AsyncSession, *, person: Person, pseudonym_key:
         update(Round).where(Round.id.in_(reached)).values(forgotten=Round.forgotten + 1)
     )
     await drop_drafts(session, address=person.contact)
-    await session.execute(
-        delete(ConversationState).where(
-            ConversationState.channel == person.channel,
-            ConversationState.address == person.address,
-        )
-    )
+    await inbox.forget_person(session, channel=person.channel, person=person.address)
     await session.delete(person)
     audit.record(session, action="forget")

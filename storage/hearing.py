@@ -28,7 +28,7 @@ from storage.models import (
     Round,
     RoundKind,
 )
-from storage.segments import NO_VALUE, SEVERAL
+from storage.segments import NO_VALUE, SEVERAL, kept_groups
 
 
 @dataclass
@@ -40,30 +40,95 @@ class Groups:
 
 
 async def groups_of(session: AsyncSession, *, poll_id: int) -> dict[str, Groups]:
-    """Per tag kind (sorted): who was asked and who answered, per segment."""
+    """Per tag kind (sorted): who was asked and who answered, per segment (kept at closing,
+    else counted now)."""
+    kept = await kept_groups(session, poll_id=poll_id)
+    if kept is not None:
+        return {
+            kind: Groups(asked=dict(counts["asked"]), answered=dict(counts["answered"]))
+            for kind, counts in sorted(kept.items())
+        }
+    return await live_groups_of(session, poll_id=poll_id)
+
+
+async def live_groups_of(session: AsyncSession, *, poll_id: int) -> dict[str, Groups]:
+    """`groups_of` counted from the outbox rows and the respondents: per side one pass over
+    the tags of those asked (or who answered), every kind at once."""
     poll = await session.get(Poll, poll_id)
     if poll is None:
         return {}
     asked = _asked_members(poll)
-    tags = set(
-        await session.scalars(
-            select(distinct(MembershipTag.tag)).where(
-                MembershipTag.membership_id.in_(select(asked.c.membership_id))
-            )
+    respondents = select(Respondent.id).where(Respondent.poll_id == poll_id)
+    sides = (
+        (
+            await session.scalar(select(func.count()).select_from(asked)) or 0,
+            MembershipTag.membership_id,
+            MembershipTag.tag,
+            select(asked.c.membership_id),
+        ),
+        (
+            await session.scalar(select(func.count()).select_from(respondents.subquery())) or 0,
+            RespondentTag.respondent_id,
+            RespondentTag.tag,
+            respondents,
+        ),
+    )
+    counted: list[dict[str, dict[str, int]]] = []
+    kinds: set[str] = set()
+    for total, owner, tag, owners in sides:
+        by_kind = await _by_kind(session, owner, tag, owners)
+        plain = await session.scalars(  # a tag without a colon: a kind without values
+            select(distinct(tag)).where(owner.in_(owners), _colon(session, tag) == 0)
+        )
+        by_kind.update({name: {} for name in plain if name not in by_kind})
+        for counts in by_kind.values():
+            untagged = total - sum(counts.values())
+            if untagged > 0:
+                counts[NO_VALUE] = counts.get(NO_VALUE, 0) + untagged
+        counted.append(by_kind)
+        kinds |= set(by_kind)
+    total_asked = sides[0][0]
+    total_answered = sides[1][0]
+    return {
+        kind: Groups(
+            asked=counted[0].get(kind, {NO_VALUE: total_asked} if total_asked else {}),
+            answered=counted[1].get(kind, {NO_VALUE: total_answered} if total_answered else {}),
+        )
+        for kind in sorted(kinds)
+    }
+
+
+def _colon(session: AsyncSession, tag: Any) -> Any:
+    """Where the first colon of a tag is (0: none)."""
+    return (func.instr if session.bind.dialect.name == "sqlite" else func.strpos)(tag, ":")
+
+
+async def _by_kind(
+    session: AsyncSession, owner: Any, tag: Any, owners: Any
+) -> dict[str, dict[str, int]]:
+    """Per kind and segment how many of `owners` (memberships or respondents) have it, for
+    those with a tag of that kind; one query for every kind."""
+    colon = _colon(session, tag)
+    kind = func.substr(tag, 1, colon - 1)
+    tagged = (
+        select(
+            kind.label("kind"),
+            case(
+                (func.count() > 1, literal(SEVERAL)), else_=func.min(func.substr(tag, colon + 1))
+            ).label("segment"),
+        )
+        .where(owner.in_(owners), colon > 0)
+        .group_by(owner, kind)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(tagged.c.kind, tagged.c.segment, func.count()).group_by(
+            tagged.c.kind, tagged.c.segment
         )
     )
-    tags |= set(
-        await session.scalars(
-            select(distinct(RespondentTag.tag))
-            .join(Respondent, Respondent.id == RespondentTag.respondent_id)
-            .where(Respondent.poll_id == poll_id)
-        )
-    )
-    found = {}
-    for kind in sorted({tag.split(":", 1)[0] for tag in tags}):
-        found[kind] = Groups(
-            asked=await _asked(session, asked, kind), answered=await _answered(session, poll, kind)
-        )
+    found: dict[str, dict[str, int]] = {}
+    for name, segment, count in rows:
+        found.setdefault(name, {})[segment] = count
     return found
 
 
@@ -97,49 +162,3 @@ def _asked_members(poll: Poll) -> Any:
         )
         .subquery()
     )
-
-
-def _segment_of(owner: Any, tag: Any, kind: str) -> Any:
-    """Per owner (a membership or respondent id) the segment of `kind`, for those tagged."""
-    prefix = f"{kind}:"
-    return (
-        select(
-            owner.label("owner"),
-            case(
-                (func.count() > 1, literal(SEVERAL)),
-                else_=func.substr(func.min(tag), len(prefix) + 1),
-            ).label("segment"),
-        )
-        .where(func.substr(tag, 1, len(prefix)) == prefix)
-        .group_by(owner)
-    )
-
-
-async def _asked(session: AsyncSession, asked: Any, kind: str) -> dict[str, int]:
-    tagged = _segment_of(MembershipTag.membership_id, MembershipTag.tag, kind).subquery()
-    segment = func.coalesce(tagged.c.segment, literal(NO_VALUE))
-    rows = await session.execute(
-        select(segment, func.count())
-        .select_from(asked)
-        .outerjoin(tagged, tagged.c.owner == asked.c.membership_id)
-        .group_by(segment)
-    )
-    return {value: count for value, count in rows}
-
-
-async def _answered(session: AsyncSession, poll: Poll, kind: str) -> dict[str, int]:
-    tagged = (
-        _segment_of(RespondentTag.respondent_id, RespondentTag.tag, kind)
-        .join(Respondent, Respondent.id == RespondentTag.respondent_id)
-        .where(Respondent.poll_id == poll.id)
-        .subquery()
-    )
-    segment = func.coalesce(tagged.c.segment, literal(NO_VALUE))
-    rows = await session.execute(
-        select(segment, func.count())
-        .select_from(Respondent)
-        .outerjoin(tagged, tagged.c.owner == Respondent.id)
-        .where(Respondent.poll_id == poll.id)
-        .group_by(segment)
-    )
-    return {value: count for value, count in rows}

@@ -546,13 +546,24 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class ConversationState(SQLModel, table=True):
-    """Where a user is in a guided conversation (python-telegram-bot ConversationHandler)."""
+class RoundFill(SQLModel, table=True):
+    """A round whose outbox rows are still being written, a few thousand per transaction
+    (`storage.polls.fill_round`): who its recipients are (the query as SQL) and the highest
+    person id written so far. Gone once every row is there; a restart goes on from `after`."""
 
-    __tablename__ = "conversation_state"
-    __table_args__ = (Index("ix_conversation_state_channel_address", "channel", "address"),)
-    name: str = Field(max_length=32, primary_key=True)
-    key: str = Field(max_length=64, primary_key=True)
-    channel: str = Field(default=TELEGRAM, max_length=16, sa_column_kwargs=_TELEGRAM)
-    address: str = Field(max_length=160)
-    state: str = Field(max_length=32)
+    __tablename__ = "round_fill"
+    round_id: int = Field(foreign_key="round.id", ondelete="CASCADE", primary_key=True)
+    recipients: str
+    """The person ids, as a SELECT of one column `person_id` (its values written in)."""
+    after: int = 0
+
+
+class KeptGroups(SQLModel, table=True):
+    """The counts of a closed poll split by the groups of one tag kind, kept at closing like
+    `Poll.summary` (`storage.segments.keep_groups`): the breakdown per question and who was
+    asked and who answered per group. Read only while the poll's answers are kept."""
+
+    __tablename__ = "kept_groups"
+    poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", primary_key=True)
+    kind: str = Field(max_length=64, primary_key=True)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

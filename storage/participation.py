@@ -4,10 +4,11 @@ none, or several. And over the last closed polls, whom the council heard (`past_
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, distinct, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hearing, tallies
@@ -25,48 +26,50 @@ class Participation:
         return sum(self.statuses.values())
 
 
+SEPARATOR = "\x1f"
+"""Between the tags of one family in one row (a tag never holds it: typed tags are words)."""
+
+
 async def participation(session: AsyncSession, *, council_id: int) -> Participation:
-    families = (Membership.council_id == council_id, Membership.role == Role.family)
-    result = Participation()
-    rows = await session.execute(
-        select(Membership.status, func.count()).where(*families).group_by(Membership.status)
-    )
-    result.statuses = {MembershipStatus(status): count for status, count in rows}
-    tags = await session.scalars(
-        select(distinct(MembershipTag.tag))
-        .join(Membership, Membership.id == MembershipTag.membership_id)
-        .where(*families)
-    )
-    for kind in sorted({tag.split(":", 1)[0] for tag in tags}):
-        result.by_kind[kind] = await _by_segment(session, families, kind)
-    return result
-
-
-async def _by_segment(
-    session: AsyncSession, families: tuple[object, ...], kind: str
-) -> dict[tuple[str, MembershipStatus], int]:
-    prefix = f"{kind}:"
-    tagged = (
+    """The council's families by status, overall and per segment of every tag kind: one pass
+    over its families and their tags, which gives each combination of tags and status with
+    how many families have it; the segments are worked out from those few rows."""
+    joined = func.group_concat if session.bind.dialect.name == "sqlite" else func.string_agg
+    per_family = (
         select(
-            MembershipTag.membership_id.label("membership_id"),
-            case(
-                (func.count() > 1, literal(SEVERAL)),
-                else_=func.substr(func.min(MembershipTag.tag), len(prefix) + 1),
-            ).label("segment"),
+            Membership.status.label("status"),
+            joined(MembershipTag.tag, literal(SEPARATOR)).label("tags"),
         )
-        .where(func.substr(MembershipTag.tag, 1, len(prefix)) == prefix)
-        .group_by(MembershipTag.membership_id)
+        .select_from(Membership)
+        .outerjoin(MembershipTag, MembershipTag.membership_id == Membership.id)
+        .where(Membership.council_id == council_id, Membership.role == Role.family)
+        .group_by(Membership.id)
         .subquery()
     )
-    segment = func.coalesce(tagged.c.segment, literal(NO_VALUE))
     rows = await session.execute(
-        select(segment, Membership.status, func.count())
-        .select_from(Membership)
-        .outerjoin(tagged, tagged.c.membership_id == Membership.id)
-        .where(*families)
-        .group_by(segment, Membership.status)
+        select(per_family.c.tags, per_family.c.status, func.count()).group_by(
+            per_family.c.tags, per_family.c.status
+        )
     )
-    return {(value, MembershipStatus(status)): count for value, status, count in rows}
+    result = Participation()
+    statuses: Counter[MembershipStatus] = Counter()
+    combinations = []
+    for tags, status, count in rows:
+        statuses[MembershipStatus(status)] += count
+        combinations.append(
+            (tags.split(SEPARATOR) if tags else [], MembershipStatus(status), count)
+        )
+    result.statuses = dict(statuses)
+    kinds = {tag.split(":", 1)[0] for tags, _, _ in combinations for tag in tags}
+    for kind in sorted(kinds):
+        prefix = f"{kind}:"
+        counts: dict[tuple[str, MembershipStatus], int] = {}
+        for tags, status, count in combinations:
+            values = [tag[len(prefix) :] for tag in tags if tag.startswith(prefix)]
+            segment = SEVERAL if len(values) > 1 else values[0] if values else NO_VALUE
+            counts[(segment, status)] = counts.get((segment, status), 0) + count
+        result.by_kind[kind] = counts
+    return result
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    column,
+    delete,
+    distinct,
+    event,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import tallies
+from storage import hearing, segments, tallies
 from storage.models import (
     Council,
     Delivery,
     DeliveryStatus,
     FollowUp,
+    KeptGroups,
     Membership,
     MembershipStatus,
     MembershipTag,
@@ -28,11 +46,15 @@ from storage.models import (
     Respondent,
     Role,
     Round,
+    RoundFill,
     RoundKind,
     Voice,
 )
 
+log = logging.getLogger(__name__)
 REMINDER_HOURS = 24
+CHUNK = 5_000
+"""Outbox rows written per transaction when a round is made."""
 
 
 @dataclass
@@ -290,26 +312,120 @@ async def start_round(
 
 
 async def fill_round(session: AsyncSession, sending: Round, recipients: Any) -> Round:
-    """Store a new round with one pending outbox row per recipient (a query of person ids)."""
+    """Store a new round with one pending outbox row per recipient (a query of person ids).
+
+    The rows are written by person id, `CHUNK` per transaction: the first ones in the caller's,
+    the rest right after it commits, each chunk in a transaction of its own (the outbox sends
+    them as they come), and after a restart by `finish_rounds`. The unique key (round, person)
+    makes a chunk written twice harmless. `total` is counted at once."""
     session.add(sending)
     await session.flush()
     people = recipients.subquery()
-    result = await session.execute(
-        insert(Delivery).from_select(
+    sending.total = (
+        await session.scalar(
+            select(func.count(distinct(people.c.person_id))).join(
+                Person, Person.id == people.c.person_id
+            )
+        )
+        or 0
+    )
+    compiled = recipients.compile(
+        dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
+    )
+    fill = RoundFill(round_id=sending.id, recipients=str(compiled))
+    if await _fill_chunk(session, fill):
+        session.add(fill)
+        _go_on_after_commit(session, sending.id)
+    return sending
+
+
+async def _fill_chunk(session: AsyncSession, fill: RoundFill) -> bool:
+    """The next `CHUNK` recipients after `fill.after` get their outbox rows; True while more
+    may follow (`fill.after` moved on)."""
+    people = text(fill.recipients).columns(column("person_id", Integer)).subquery("people")
+    page = (
+        select(people.c.person_id)
+        .where(people.c.person_id > fill.after)
+        .distinct()
+        .order_by(people.c.person_id)
+        .limit(CHUNK)
+        .subquery()
+    )
+    found = (await session.execute(select(func.count(), func.max(page.c.person_id)))).one()
+    count, last = found
+    if not count:
+        return False
+    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert
+    await session.execute(
+        insert(Delivery)
+        .from_select(
             ["round_id", "person_id", "channel", "status", "attempts"],
             select(
-                literal(sending.id),
+                literal(fill.round_id),
                 people.c.person_id,
                 Person.channel,
                 literal(DeliveryStatus.pending.value),
                 literal(0),
             )
             .join(Person, Person.id == people.c.person_id)
+            .where(people.c.person_id > fill.after, people.c.person_id <= last)
             .distinct(),
         )
+        .on_conflict_do_nothing(index_elements=["round_id", "person_id"])
     )
-    sending.total = result.rowcount or 0
-    return sending
+    fill.after = last
+    return count == CHUNK
+
+
+_filling: set[asyncio.Task[None]] = set()
+
+
+def _go_on_after_commit(session: AsyncSession, round_id: int) -> None:
+    """Once the caller's transaction commits, write the rest of the round in chunks."""
+    engine = session.bind
+
+    @event.listens_for(session.sync_session, "after_commit", once=True)
+    def committed(_session: Any) -> None:
+        task = asyncio.get_running_loop().create_task(_fill_rest(engine, round_id))
+        _filling.add(task)
+        task.add_done_callback(_filling.discard)
+
+
+async def _fill_rest(engine: AsyncEngine, round_id: int) -> None:
+    try:
+        await fill_rest(engine, round_id=round_id)
+    except Exception as error:  # the scheduler's tick goes on with it (`finish_rounds`)
+        log.warning("round %s not filled yet (%s)", round_id, type(error).__name__)
+
+
+async def fill_rest(engine: AsyncEngine, *, round_id: int) -> None:
+    """Write a round's remaining outbox rows, one chunk per transaction, until it is full.
+    On PostgreSQL a round another process is filling is left to it."""
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    more = True
+    while more:
+        async with sessions() as session, session.begin():
+            fill = await session.scalar(
+                select(RoundFill)
+                .where(RoundFill.round_id == round_id)
+                .with_for_update(skip_locked=True)
+            )
+            if fill is None:
+                return
+            more = await _fill_chunk(session, fill)
+            if not more:
+                await session.delete(fill)
+
+
+async def finish_rounds(engine: AsyncEngine) -> int:
+    """Fill every round whose rows are not all written yet (after a restart, or when the
+    filling failed); returns how many there were."""
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    async with sessions() as session:
+        unfinished = list(await session.scalars(select(RoundFill.round_id)))
+    for round_id in unfinished:
+        await fill_rest(engine, round_id=round_id)
+    return len(unfinished)
 
 
 def asked(poll_id: int) -> Any:
@@ -460,6 +576,29 @@ async def summarize(session: AsyncSession, *, poll: Poll) -> None:
         "respondents": await tallies.respondents(session, poll_id=poll.id),
         "questions": tallies.to_summary(counts),
     }
+    await keep_groups(session, poll_id=poll.id)
+
+
+async def keep_groups(session: AsyncSession, *, poll_id: int) -> None:
+    """Keep the poll's counts per group of each tag kind (`KeptGroups`): the breakdown of
+    every question, and who was asked and who answered. A kind only the asked had (no
+    respondent) has no breakdown."""
+    groups = await hearing.live_groups_of(session, poll_id=poll_id)
+    split_kinds = set(await segments.live_tag_kinds(session, poll_id=poll_id))
+    await session.execute(delete(KeptGroups).where(KeptGroups.poll_id == poll_id))
+    for kind in sorted(set(groups) | split_kinds):
+        split = None
+        if kind in split_kinds:
+            split = segments.to_kept(
+                await segments.live_tally_by_segment(session, poll_id=poll_id, kind=kind)
+            )
+        found = groups.get(kind, hearing.Groups())
+        counts = {
+            "asked": sorted(found.asked.items()),
+            "answered": sorted(found.answered.items()),
+            "split": split,
+        }
+        session.add(KeptGroups(poll_id=poll_id, kind=kind, counts=counts))
 
 
 async def polls_to_open(session: AsyncSession, *, now: datetime) -> list[Poll]:

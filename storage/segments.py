@@ -3,17 +3,21 @@
 Every respondent lands in exactly one segment of a kind: the value of their tag, `NO_VALUE` when
 they had none of that kind, or `SEVERAL` when they had more than one. So the segments of a
 question add up to its total, which the disclosure check relies on.
+
+A closed poll reads the counts kept when it closed (`KeptGroups`, written by
+`storage.polls.keep_groups`), as its results read `Poll.summary`: fast, whatever its size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import case, distinct, false, func, literal, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Answer, Question, Respondent, RespondentTag
+from storage.models import Answer, KeptGroups, Poll, PollStatus, Question, Respondent, RespondentTag
 
 NO_VALUE = ""
 SEVERAL = "*"
@@ -31,6 +35,14 @@ class SegmentTally:
 
 async def tag_kinds(session: AsyncSession, *, poll_id: int) -> list[str]:
     """The tag kinds (the part before the colon) that this poll's respondents had."""
+    kept = await kept_groups(session, poll_id=poll_id)
+    if kept is not None:
+        return sorted(kind for kind, counts in kept.items() if counts.get("split") is not None)
+    return await live_tag_kinds(session, poll_id=poll_id)
+
+
+async def live_tag_kinds(session: AsyncSession, *, poll_id: int) -> list[str]:
+    """`tag_kinds` from the respondents' tags themselves."""
     tags = await session.scalars(
         select(distinct(RespondentTag.tag))
         .join(Respondent, Respondent.id == RespondentTag.respondent_id)
@@ -39,10 +51,58 @@ async def tag_kinds(session: AsyncSession, *, poll_id: int) -> list[str]:
     return sorted({tag.split(":", 1)[0] for tag in tags})
 
 
+async def kept_groups(session: AsyncSession, *, poll_id: int) -> dict[str, Any] | None:
+    """The counts per tag kind kept when the poll closed (`KeptGroups.counts`), None when
+    none were kept (open, closed before they were, or its answers deleted since)."""
+    poll = await session.get(Poll, poll_id)
+    if poll is None or poll.status is not PollStatus.closed or poll.purged_at is not None:
+        return None
+    rows = list(
+        await session.execute(
+            select(KeptGroups.kind, KeptGroups.counts).where(KeptGroups.poll_id == poll_id)
+        )
+    )
+    return {kind: counts for kind, counts in rows} if rows else None
+
+
 async def tally_by_segment(
     session: AsyncSession, *, poll_id: int, kind: str
 ) -> dict[int, SegmentTally]:
-    """Per question id: answered, counts and first places per segment of `kind`."""
+    """Per question id: answered, counts and first places per segment of `kind` (kept at
+    closing, else counted now)."""
+    kept = await kept_groups(session, poll_id=poll_id)
+    if kept is not None:
+        return from_kept((kept.get(kind) or {}).get("split") or {})
+    return await live_tally_by_segment(session, poll_id=poll_id, kind=kind)
+
+
+def to_kept(split: dict[int, SegmentTally]) -> dict[str, Any]:
+    """A breakdown as JSON: per question id its answered, counts and firsts as lists."""
+    return {
+        str(question_id): {
+            "answered": tally.answered,
+            "counts": [[key, where, n] for (key, where), n in tally.counts.items()],
+            "firsts": [[key, where, n] for (key, where), n in tally.firsts.items()],
+        }
+        for question_id, tally in split.items()
+    }
+
+
+def from_kept(kept: dict[str, Any]) -> dict[int, SegmentTally]:
+    return {
+        int(question_id): SegmentTally(
+            answered=dict(entry["answered"]),
+            counts={(key, where): n for key, where, n in entry["counts"]},
+            firsts={(key, where): n for key, where, n in entry["firsts"]},
+        )
+        for question_id, entry in kept.items()
+    }
+
+
+async def live_tally_by_segment(
+    session: AsyncSession, *, poll_id: int, kind: str
+) -> dict[int, SegmentTally]:
+    """`tally_by_segment` counted from the answers."""
     prefix = f"{kind}:"
     tagged = (
         select(

@@ -16,7 +16,6 @@ from storage.models import (
     RECEIPTS,
     WHATSAPP,
     Address,
-    ConversationState,
     Council,
     Delivery,
     DeliveryStatus,
@@ -87,7 +86,7 @@ async def move(session: AsyncSession, *, old: Address, new: Address, pseudonym_k
     )
     if found is None or taken is not None:
         return False
-    for table in (Person, Draft, ConversationState):
+    for table in (Person, Draft):
         await session.execute(
             update(table)
             .where(table.channel == old.channel, table.address == old.id)

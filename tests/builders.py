@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.botapi import LocalBotApi, SimUser
-from bot.config import CouncilSettings, Settings, TelegramSettings
+from bot.config import CouncilSettings, MetricsSettings, Settings, TelegramSettings
 from storage import invites
 from storage.db import Database
 from storage.models import Council, Membership, Person, Role, utcnow
@@ -34,6 +34,7 @@ def make_settings(api: LocalBotApi, db_url: str, **changes: Any) -> Settings:
         admins=frozenset({ADMIN_ID}),
         pseudonym_key=PSEUDONYM_KEY,
         councils=COUNCILS,
+        metrics=MetricsSettings(port=0),  # any free port: tests run side by side
     )
     return replace(settings, **changes)
 

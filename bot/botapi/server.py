@@ -182,7 +182,10 @@ class LocalBotApi:
         limit = self.wait_timeout if within is None else within
         deadline = time.monotonic() + limit
         while (
-            self.queue.pending or self._in_flight or time.monotonic() - self._last_activity < quiet
+            self.queue.pending
+            or self._in_flight
+            or (self.queue.busy is not None and self.queue.busy())
+            or time.monotonic() - self._last_activity < quiet
         ):
             if time.monotonic() >= deadline:
                 raise AssertionError(f"the bot did not become idle within {limit:g}s")

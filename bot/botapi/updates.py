@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 JSON = dict[str, object]
 
@@ -21,6 +21,11 @@ class UpdateQueue:
 
     def __init__(self) -> None:
         self.pending: list[JSON] = []
+        self.settled: Callable[[int], Awaitable[None]] | None = None
+        """Set by a bot that confirms updates before it handled them (it stores them first):
+        waits until it handled one, so `wait_confirmed` means "handled" as before."""
+        self.busy: Callable[[], bool] | None = None
+        """Set by such a bot too: True while it still handles what it confirmed."""
         self.allowed_updates: list[str] = []
         self.poller_busy = False
         self.closed = False
@@ -129,6 +134,8 @@ class UpdateQueue:
         """Wait until the bot confirmed the update; AssertionError on timeout or drop."""
         future = self._confirmations.get(update_id)
         if future is None:
+            if self.settled is not None:
+                await self.settled(update_id)
             return
         try:
             await asyncio.wait_for(asyncio.shield(future), within)
@@ -139,3 +146,5 @@ class UpdateQueue:
         finally:
             if future.done():
                 self._confirmations.pop(update_id, None)
+        if self.settled is not None:
+            await self.settled(update_id)

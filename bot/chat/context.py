@@ -22,6 +22,13 @@ RETRY = "retry_updates"
 bot/run/webhook.py handle them again)."""
 AGAIN = "updates_again"
 """bot_data: ids of updates being handled again: the gate lets them through as new."""
+STEPS = "flow_steps"
+"""bot_data: for each Telegram user who may write polls, the steps of their drafts by kind
+({kind: step}), read from the database by the gate with the profile of every update of
+theirs, so any process continues a guided flow (handlers/newpoll/flow.py)."""
+BEFORE = "updates_before"
+"""bot_data: per update id being handled, how many updates its sender sent in the minute
+before it (from the inbox, so counted over every process: the gate's flood limit)."""
 
 
 class Sender(Protocol):

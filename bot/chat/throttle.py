@@ -1,9 +1,9 @@
-"""Slow down floods and repeated failures (wrong invite codes) per user, and drop an update
-that comes twice; all in memory."""
+"""Slow down repeated failures (wrong invite codes) per user, and group chats' pointers; in
+memory, per process (a flood is counted in the inbox, over every process: handlers/gate.py)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict, deque
+from collections import defaultdict, deque
 
 FLOOD_LIMIT = 40
 FLOOD_WINDOW = 60.0
@@ -45,20 +45,3 @@ class Throttle:
 
     def forget(self, key: int) -> None:
         self._events.pop(key, None)
-
-
-class Seen:
-    """The last `size` update ids, to drop an update delivered twice (a webhook retry)."""
-
-    def __init__(self, *, size: int) -> None:
-        self.size = size
-        self._ids: OrderedDict[int, None] = OrderedDict()
-
-    def first_time(self, update_id: int) -> bool:
-        """True the first time an id comes; remembers it (forgetting the oldest beyond `size`)."""
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = None
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True

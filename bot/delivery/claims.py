@@ -81,16 +81,7 @@ class Claims:
                 )
                 .distinct()
             )
-            now = time.monotonic()
-            found = list(claimers)
-            self._free_since = {c: t for c, t in self._free_since.items() if c in found}
-            for claimer in found:
-                key = {"key": lock_key(claimer)}
-                if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
-                    self._free_since.pop(claimer, None)  # alive
-                    continue
-                if now - self._free_since.setdefault(claimer, now) < self.patience:
-                    continue  # free now; taken back only if it stays free
+            for claimer in await self.dead(session, list(claimers)):
                 result = await session.execute(
                     update(Delivery)
                     .where(
@@ -102,6 +93,21 @@ class Claims:
         if released:
             log.info("%s rows of a process that stopped went back to the queue", released)
         return released
+
+    async def dead(self, session: Any, found: list[str]) -> list[str]:
+        """The claimers among `found` whose lock has been free for `patience` seconds (checked
+        in `session`'s transaction, with PostgreSQL)."""
+        now = time.monotonic()
+        self._free_since = {c: t for c, t in self._free_since.items() if c in found}
+        dead = []
+        for claimer in found:
+            key = {"key": lock_key(claimer)}
+            if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
+                self._free_since.pop(claimer, None)  # alive
+                continue
+            if now - self._free_since.setdefault(claimer, now) >= self.patience:
+                dead.append(claimer)  # free now; taken back only if it stays free
+        return dead
 
     async def close(self) -> None:
         """Let go of the lock (a process that stops has given back its rows)."""

@@ -46,6 +46,7 @@ from bot.delivery.couriers import Courier, TelegramCourier, again, short
 from bot.delivery.health import Health
 from bot.delivery.progress import Progress
 from bot.delivery.quiet import quiet_until
+from bot.observe.metrics import count_send
 from bot.polls.asking import next_question
 from bot.polls.invitation import invitation
 from bot.polls.questions import closes_on, other_language
@@ -339,6 +340,7 @@ class Outbox:
     def _record_soon(self, outcome: Outcome, blocked: Address | None) -> None:
         """Queue an outcome; they are recorded together a moment later (see `_record_all`)."""
         self._unrecorded.append((outcome, blocked))
+        count_send(self.channel, outcome.status.value)
         if self._recording is None or self._recording.done():
             self._recording = asyncio.create_task(self._record_all(), name="outbox-record")
 

@@ -59,9 +59,14 @@ async def close_due_polls(bot: Bot, db: Database, *, now: datetime) -> int:
 
 
 async def open_due_polls(db: Database, *, now: datetime) -> int:
-    """Open every planned poll whose moment came: a round to its audience; returns the rounds."""
+    """Open every planned poll whose moment came: a round to its audience; returns the rounds.
+    First, rounds whose outbox rows were not all written (a restart while filling) are
+    finished."""
+    await polls.finish_rounds(db.engine)
+    async with db.read() as session:
+        due = await polls.polls_to_open(session, now=now)
     opened = 0
-    async with db.begin() as session:
-        for poll in await polls.polls_to_open(session, now=now):
+    for poll in due:  # each in a transaction of its own, as its round's first rows are
+        async with db.begin() as session:
             opened += await polls.open_poll(session, poll=poll) is not None
     return opened

@@ -17,9 +17,11 @@ from bot.config import Settings
 from bot.delivery.health import Health, quiet_server_pages
 from bot.delivery.outbox import Outbox, Outboxes
 from bot.delivery.rate import SendLimiter
+from bot.observe.metrics import count_error, observe_tap
 from bot.polls.sent import SentPolls
 from bot.run import whatsapp
-from bot.run.persistence import DatabasePersistence
+from bot.run.inbox import INBOX, Inbox
+from bot.run.polling import taking
 from bot.scheduling import jobs as scheduler
 from bot.scheduling.leader import Leadership
 from handlers import (
@@ -47,7 +49,7 @@ from handlers import (
 from handlers.ui import reply
 from storage import councils, people
 from storage.db import Database, is_outage
-from storage.models import TELEGRAM, Address
+from storage.models import TELEGRAM, WHATSAPP, Address
 
 log = logging.getLogger(__name__)
 FEATURES = (
@@ -96,7 +98,6 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
             SendLimiter(per_second=settings.telegram.messages_per_second, telegram=health.telegram)
         )
         .updater(None)
-        .persistence(DatabasePersistence(db))
         .build()
     )
     outbox = Outbox(
@@ -109,12 +110,22 @@ def build_app(settings: Settings, db: Database) -> Application[Any, Ctx, Any, An
     )
     sent = SentPolls(db)
     boxes = Outboxes(outbox)
+    taker = Inbox(db, health, observe=observe_tap)
+    app.bot_data[INBOX] = taker
+    taker.handle(TELEGRAM, taking(app))
     if settings.whatsapp.on:
         parts = whatsapp.build(
-            bot=app.bot, settings=settings, db=db, health=health, sent=sent, telegram=outbox
+            bot=app.bot,
+            settings=settings,
+            db=db,
+            health=health,
+            sent=sent,
+            telegram=outbox,
+            kick=taker.kick,
         )
         app.bot_data[whatsapp.KEY] = parts
         boxes = Outboxes(outbox, parts.outbox)
+        taker.handle(WHATSAPP, parts.rows)
     app.bot_data[SERVICES] = Services(
         settings=settings,
         db=db,
@@ -163,6 +174,8 @@ async def report_error(update: object, ctx: Ctx) -> None:
         return
     if isinstance(update, Update) and error is not None and is_outage(error):
         gate.handle_again(update, ctx, error)  # stops the update; it comes again later
+    if error is not None:
+        count_error(error)
     log.error("update %s failed: %s at %s", update_id, type(error).__name__, where)
     if private:
         try:

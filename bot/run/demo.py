@@ -22,6 +22,7 @@ from bot.botapi import LocalBotApi, SentMessage, SimUser
 from bot.chat.context import SERVICES
 from bot.config import CouncilSettings, Settings, TelegramSettings, WhatsAppSettings
 from bot.run.demo_transcript import TELEGRAM, WHATSAPP, Timeline
+from bot.run.inbox import attach
 from bot.run.polling import poll_until
 from bot.run.runner import running
 from bot.wasim import LocalWhatsApp, WaUser
@@ -307,6 +308,7 @@ async def run_demo(
     timeline = Timeline()
     with tempfile.TemporaryDirectory(prefix="achterban-demo-") as folder:
         async with LocalBotApi(bot_username="achterban_demo_bot") as api, LocalWhatsApp() as wa:
+            attach(api.queue)
             timeline.watch(TELEGRAM, api)
             timeline.watch(WHATSAPP, wa)
             settings = demo_settings(api, Path(folder), wa)

@@ -1,14 +1,15 @@
 """Polling that loses nothing and is never held up by the slowest reply.
 
 python-telegram-bot's own Updater moves the getUpdates offset as soon as a batch is fetched,
-so a hard kill could lose answers. Here each person's updates go into a lane of their own and
-are handled in order, people side by side; the next getUpdates is made at once, while replies
-of the last batch still wait for the rate limiter. Its offset confirms updates only up to the
-oldest one not yet handled (Telegram hands the unfinished ones out again; they are skipped), so
-after a crash every update that was not completely handled comes again.
+so a hard kill could lose answers. Here a batch is stored in the inbox first (`store`), and
+only then does the next getUpdates confirm it; any process that takes updates handles them
+from there (`bot.run.inbox`, `taking`), so after a crash nothing fetched is lost. When the
+database refuses the batch for a reason other than an outage (a full disk), the batch is
+handled at once in this process (`handle_batch`: each person's updates in a lane, people side
+by side), so the person hears that something went wrong.
 
 An update that failed because the database was away (`handlers/gate.py` and the error handler
-mark it) is handled again in its lane once the database answers, so a family taps once.
+mark it) is handled again once the database answers, so a family taps once.
 While Telegram is away, getUpdates is tried at least every 5 s; the outage is logged once
 (`bot.delivery.health`), not per try.
 """
@@ -16,6 +17,7 @@ While Telegram is away, getUpdates is tried at least every 5 s; the outage is lo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -27,8 +29,12 @@ from telegram import Update
 from telegram.error import Conflict, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.chat.context import AGAIN, RETRY
+from bot.chat.context import AGAIN, BEFORE, RETRY
 from bot.delivery.health import Health, Outage
+from bot.run.inbox import INBOX, Handle
+from storage.db import is_outage
+from storage.inbox import Arrival, Taken
+from storage.models import TELEGRAM
 
 log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -142,18 +148,14 @@ async def handle(app: App, update: Update, *, give_up_after: float = DATABASE_PA
 
 
 async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POLL_SECONDS) -> None:
-    """Fetch, handle and confirm updates until `stop` is set."""
-    lanes = Lanes(app, give_up_after=DATABASE_PATIENCE, drop_given_up=True)
+    """Fetch updates, store them in the inbox, and confirm them, until `stop` is set."""
     telegram = _health(app).telegram
     next_id, confirmed = 0, 0
     while not stop.is_set():
-        offset = min(lanes.unfinished, default=next_id)
-        if offset > confirmed:
-            await _store_conversations(app)  # conversation states stored before confirming
         asked = time.monotonic()
         try:
-            wait = 0 if lanes.unfinished or telegram.down else long_poll
-            updates = await _fetch_or_stop(app, stop, offset=offset, long_poll=wait)
+            wait = 0 if telegram.down else long_poll
+            updates = await _fetch_or_stop(app, stop, offset=next_id, long_poll=wait)
         except RetryAfter as error:
             await _sleep_or_stop(stop, _seconds(error.retry_after))
             continue
@@ -166,20 +168,64 @@ async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POL
             spent = time.monotonic() - asked
             await _sleep_or_stop(stop, max(min(telegram.backoff(), MAX_BACKOFF) - spent, 0.0))
             continue
-        confirmed = offset  # that getUpdates carried the offset to Telegram
+        confirmed = next_id  # that getUpdates carried the offset to Telegram
         fresh = [data for data in updates if _update_id(data) >= next_id]
-        if fresh:
+        if fresh and await store(app, fresh, stop=stop):
             next_id = max(_update_id(data) for data in fresh) + 1
-            for update in readable(app, fresh):
-                lanes.add(update)
-        elif lanes.unfinished:
-            await lanes.advanced(within=BUSY_PAUSE)
-    await lanes.join(STOP_GRACE)
-    offset = min(lanes.unfinished, default=next_id)
-    if offset > confirmed:  # stopped with handled updates still unconfirmed: confirm them
-        await _store_conversations(app)
+    if next_id > confirmed:  # stopped with stored updates still unconfirmed: confirm them
         with suppress(TelegramError):
-            await _get_updates(app, offset=offset, long_poll=0, limit=1)
+            await _get_updates(app, offset=next_id, long_poll=0, limit=1)
+
+
+async def store(app: App, batch: Sequence[Any], *, stop: asyncio.Event | None = None) -> bool:
+    """Put a raw batch in the inbox (to be confirmed to Telegram after this); while the
+    database is away, again and again (False when `stop` came first: Telegram keeps them).
+    When the database refuses them for another reason (a full disk), they are handled here
+    and now instead, so the person hears what went wrong."""
+    arrivals, updates = [], []
+    for data, update in _parsed(app, batch):
+        user = update.effective_user
+        person = str(user.id) if user else f"update:{update.update_id}"
+        arrivals.append(Arrival(key=str(update.update_id), person=person, body=json.dumps(data)))
+        updates.append(update)
+    if not arrivals:
+        return True
+    database = _health(app).database
+    while True:
+        try:
+            await app.bot_data[INBOX].put(TELEGRAM, arrivals)
+            return True
+        except Exception as error:
+            if not is_outage(error):
+                log.error("updates not stored (%s); handled at once", type(error).__name__)
+                await handle_batch(app, updates)
+                return True
+            database.failed(error)
+            database.retry("updates", len(arrivals))
+        if stop is not None and stop.is_set():
+            return False
+        if stop is None:
+            await database.wait(database.backoff())
+        else:
+            await _sleep_or_stop(stop, database.backoff())
+
+
+def taking(app: App) -> Handle:
+    """How the inbox hands a Telegram row to the application (one update, in its lane)."""
+    befores: dict[int, int] = app.bot_data.setdefault(BEFORE, {})
+
+    async def handle_row(row: Taken) -> bool:
+        found = readable(app, [json.loads(row.body or "null")])
+        if not found:
+            return True
+        update = found[0]
+        befores[update.update_id] = row.before
+        try:
+            return await handle(app, update)
+        finally:
+            befores.pop(update.update_id, None)
+
+    return handle_row
 
 
 def _failed(telegram: Outage, error: TelegramError, *, began: float) -> None:
@@ -192,15 +238,22 @@ def readable(app: App, batch: Sequence[Any]) -> list[Update]:
     """The updates of a raw batch that python-telegram-bot can read. One it cannot read (a
     field it does not know yet, or a broken update) is logged by id and error type, never its
     text, and skipped; `bot.get_updates` would fail the whole batch, every time, and stop us."""
-    updates = []
+    return [update for _, update in _parsed(app, batch)]
+
+
+def _parsed(app: App, batch: Sequence[Any]) -> list[tuple[Any, Update]]:
+    parsed = []
     for data in batch:
         try:
-            updates.append(Update.de_json(data, app.bot))
+            update = Update.de_json(data, app.bot)
         except Exception as error:
+            update = None
             log.warning(
                 "update %s is unreadable (%s); skipped", _update_id(data), type(error).__name__
             )
-    return updates
+        if update is not None:
+            parsed.append((data, update))
+    return parsed
 
 
 async def handle_batch(
@@ -212,17 +265,7 @@ async def handle_batch(
     for update in updates:
         lanes.add(update)
     await lanes.join()
-    await _store_conversations(app)
     return not lanes.unfinished
-
-
-async def _store_conversations(app: App) -> None:
-    if app.persistence is None:
-        return
-    try:
-        await app.update_persistence()
-    except Exception as error:  # the database is away: a step typed now may have to be redone
-        _health(app).database.failed(error)
 
 
 def _health(app: App) -> Health:

@@ -16,8 +16,11 @@ from telegram.ext import Application
 from bot.chat.context import SERVICES
 from bot.config import Settings
 from bot.delivery.rate import SendLimiter
+from bot.observe.server import KEY as METRICS
+from bot.observe.server import MetricsServer
 from bot.run import whatsapp
 from bot.run.app import build_app, prepare
+from bot.run.inbox import INBOX
 from bot.run.polling import poll_until
 from bot.run.webhook import webhook_server
 from storage.db import Database
@@ -41,16 +44,23 @@ async def running(settings: Settings, *, updates: bool = True) -> AsyncIterator[
             await app.start()
             if isinstance(app.bot.rate_limiter, SendLimiter):
                 app.bot.rate_limiter.be_patient()  # start-up failed fast; now replies wait
-            if alone:  # a second process on one SQLite file must not send too
+            taker = app.bot_data[INBOX]
+            if alone:  # a second process on one SQLite file must not send or take too
                 await services.outbox.start(only_process=db.is_sqlite)
+                await taker.start(only_process=db.is_sqlite)
+            metrics = app.bot_data[METRICS] = MetricsServer(db, settings.metrics)
+            await metrics.start()
             parts = app.bot_data.get(whatsapp.KEY)
             try:
                 if parts is not None and updates:
                     await whatsapp.start_webhook(parts)
                 yield app
             finally:
+                await metrics.stop()
                 if parts is not None:
                     await whatsapp.stop_webhook(parts)
+                if alone:
+                    await taker.stop()
                 await services.outbox.stop()
                 if parts is not None:
                     await parts.channel.close()
@@ -65,8 +75,10 @@ async def serve(
 ) -> None:
     """Run the bot with `settings` until `stop` is set (by default: on SIGINT or SIGTERM).
 
-    A worker only sends the outbox and runs scheduled jobs (when it leads); it takes no
-    updates, so several workers can share one PostgreSQL database beside one poller."""
+    A worker takes no updates from Telegram or WhatsApp itself, but handles them from the
+    inbox like every process, sends the outbox and runs scheduled jobs (when it leads); so
+    several workers can share one PostgreSQL database beside one poller (or several webhook
+    processes)."""
     stop = stop or _stop_on_signals()
     async with running(settings, updates=not worker) as app:
         mode = "worker" if worker else settings.telegram.mode

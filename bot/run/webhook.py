@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.run.polling import handle_batch, readable
+from bot.run.polling import store
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow
@@ -35,10 +36,16 @@ def webhook_server(
             log.warning("webhook received a body that is not JSON; dropped")
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
         # An update we cannot read is skipped with 200: a retry would not make it readable.
-        # While the database is away it is tried for a while, then Telegram is asked (503) to
+        # It is stored in the inbox before the 200 (any process handles it from there); while
+        # the database is away it is tried for a while, then Telegram is asked (503) to
         # deliver it again later.
-        if not await handle_batch(app, readable(app, [data]), give_up_after=DATABASE_PATIENCE):
-            return web.json_response({"ok": False, "error": "try again"}, status=503)
+        patience = asyncio.Event()
+        later = asyncio.get_running_loop().call_later(DATABASE_PATIENCE, patience.set)
+        try:
+            if not await store(app, [data], stop=patience):
+                return web.json_response({"ok": False, "error": "try again"}, status=503)
+        finally:
+            later.cancel()
         return web.json_response({"ok": True})
 
     async def health(_request: web.Request) -> web.Response:

@@ -1,11 +1,11 @@
-"""The WhatsApp channel's parts in one process, wired: its outbox, the families adapter, the
-person lanes and the webhook server (started wherever updates are taken, also beside
-Telegram polling; a worker only sends)."""
+"""The WhatsApp channel's parts in one process, wired: its outbox, the families adapter, how
+the inbox hands it a row, and the webhook server (started in `achterban run`, also beside
+Telegram polling; every process, workers too, handles rows from the inbox)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +22,11 @@ from bot.texts import texts_for
 from bot.whatsapp.channel import WhatsApp
 from bot.whatsapp.courier import WhatsAppCourier
 from bot.whatsapp.families import Families
-from bot.whatsapp.webhook import Lanes, Webhook, server
+from bot.whatsapp.webhook import Webhook, server, taking
 from handlers.helplines import poster
 from storage import people
 from storage.db import Database
+from storage.inbox import Taken
 from storage.models import TELEGRAM, Address, Role
 from storage.whatsapp import Receipt
 
@@ -39,7 +40,8 @@ class WhatsAppParts:
     courier: WhatsAppCourier
     outbox: Outbox
     families: Families
-    lanes: Lanes
+    rows: Callable[[Taken], Awaitable[bool]]
+    """How the inbox hands this process a WhatsApp row (`bot.whatsapp.webhook.taking`)."""
     webhook: Webhook
     runner: web.AppRunner | None = None
 
@@ -53,7 +55,14 @@ class Core:
 
 
 def build(
-    *, bot: Bot, settings: Settings, db: Database, health: Health, sent: SentPolls, telegram: Outbox
+    *,
+    bot: Bot,
+    settings: Settings,
+    db: Database,
+    health: Health,
+    sent: SentPolls,
+    telegram: Outbox,
+    kick: Callable[[], None],
 ) -> WhatsAppParts:
     """Everything WhatsApp needs, sharing the Telegram outbox's progress keeper."""
 
@@ -76,7 +85,6 @@ def build(
         progress=telegram.progress,
     )
     families = Families(Core(db, sent), settings, channel, post=poster(bot))
-    lanes = Lanes(families.handle, on_outage=health.database.failed)
 
     def received(receipts: list[Receipt]) -> None:
         if any(receipt.failed for receipt in receipts):
@@ -85,12 +93,12 @@ def build(
     webhook = Webhook(
         settings.whatsapp,
         db=db,
-        lanes=lanes,
+        kick=kick,
         on_status=received,
         on_outage=health.database.failed,
         expects=channel.expects,
     )
-    return WhatsAppParts(channel, courier, outbox, families, lanes, webhook)
+    return WhatsAppParts(channel, courier, outbox, families, taking(families.handle), webhook)
 
 
 async def start_webhook(parts: WhatsAppParts) -> None:
@@ -106,9 +114,6 @@ async def stop_webhook(parts: WhatsAppParts) -> None:
     if parts.runner is not None:
         await parts.runner.cleanup()
         parts.runner = None
-    with suppress(TimeoutError):
-        await asyncio.wait_for(parts.lanes.idle(), timeout=5.0)
-    await parts.lanes.close()
     await parts.webhook.close()
 
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
+from bot.observe.metrics import set_leader
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Leadership:
             self._file.close()
             self._file = None
             return False
+        set_leader(True)
         return True
 
     async def held(self) -> bool:
@@ -67,6 +69,7 @@ class Leadership:
         )
         self._held = bool(result.scalar())
         await self._connection.commit()
+        set_leader(self._held)
         if self._held:
             log.info("this process now runs the scheduled jobs")
         return self._held
@@ -82,9 +85,11 @@ class Leadership:
         if self._file is not None:
             self._file.close()
             self._file = None
+        set_leader(False)
 
     async def _drop_connection(self) -> None:
         if self._connection is not None:
             with suppress(Exception):
                 await self._connection.close()  # a dead process's lock ends with its session
         self._connection, self._held = None, False
+        set_leader(False)

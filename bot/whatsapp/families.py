@@ -12,8 +12,6 @@ other gets one friendly line, and nothing about them is stored.
 
 from __future__ import annotations
 
-import time
-
 from bot.chat.buttons import (
     ANSWERING,
     FORGET,
@@ -26,7 +24,7 @@ from bot.chat.buttons import (
     plain_number,
 )
 from bot.chat.screens import Reply, Screen
-from bot.chat.throttle import FLOOD_LIMIT, FLOOD_WINDOW, Throttle
+from bot.chat.throttle import FLOOD_LIMIT, Throttle
 from bot.config import Settings
 from bot.delivery.outbox import compose
 from bot.family import account, answering, helplines, joining, members, voice
@@ -60,19 +58,19 @@ class Families:
         """Sends a family's own request to be contacted to a staff member on Telegram."""
         self.desk = helplines.desk(settings.councils)
         self.guesses = Throttle(limit=5, window=15 * 60)
-        self.flood = Throttle(limit=FLOOD_LIMIT, window=FLOOD_WINDOW)
-        self.notices = Throttle(limit=1, window=FLOOD_WINDOW)
+        self.flood_limit = FLOOD_LIMIT
 
-    async def handle(self, incoming: Incoming) -> None:
-        """Answer one message (in its person's lane), then mark it read."""
+    async def handle(self, incoming: Incoming, *, before: int = 0) -> None:
+        """Answer one message (in its person's lane), then mark it read. `before`: how many
+        messages the person sent in the minute before this one (the inbox counts them over
+        every process); beyond the flood limit, the first gets a notice, the rest nothing."""
         if incoming.kind == "number_changed":
             await self._moved(incoming)
             await self.channel.mark_read(incoming.message_id)
             return
         address = incoming.address
-        now = time.monotonic()
-        if not self.flood.admit(address, now=now):
-            if self.notices.admit(address, now=now):
+        if before >= self.flood_limit:
+            if before == self.flood_limit:
                 t = texts_for(self.settings.default_language, WHATSAPP)
                 await self.channel.show(t, address, Reply(then=[Screen(t("common.too_many"))]))
             return

@@ -4,9 +4,10 @@ statuses.
 A POST is checked first: `X-Hub-Signature-256` must be the HMAC-SHA256 of the raw body with
 the app secret (compared in constant time), else 403 and nothing is stored. Then each
 message id is stored once (Meta retries for days, and duplicates are normal), statuses
-update their deliveries (never backwards), and the answer is 200 at once: the messages are
-handled in their person's lane afterwards (one person's messages in order, people side by
-side). If the database is away, the answer is 503, so Meta delivers the body again later.
+update their deliveries (never backwards), and new messages go into the inbox in the
+same unit of work, and the answer is 200 at once: any process takes them from there
+(`bot.run.inbox`: one person's messages in order, people side by side). If the database is
+away, the answer is 503, so Meta delivers the body again later.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ import hashlib
 import hmac
 import json
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 
 from aiohttp import web
 
 from bot.config import WhatsAppSettings
+from bot.observe.metrics import count_error
 from bot.whatsapp.inbound import Incoming, Status, read
-from storage import whatsapp
+from storage import inbox, whatsapp
 from storage.db import Database, is_outage
-from storage.models import Address
+from storage.inbox import Arrival, Taken
+from storage.models import WHATSAPP, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 3 * 1024 * 1024
@@ -37,7 +40,8 @@ EARLY_TRIES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 it can arrive before the send's own outcome is stored (a fraction of a second later). Only
 statuses of messages this process's outbox just sent are tried again; those of replies (no
 outbox row) and of strangers' ids are dropped at once."""
-Handle = Callable[[Incoming], Awaitable[None]]
+Handle = Callable[..., Awaitable[None]]
+"""`Families.handle(incoming, before=…)`."""
 
 
 def signed(body: bytes, header: str | None, secret: str) -> bool:
@@ -48,59 +52,29 @@ def signed(body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(expected.encode(), header.encode())
 
 
-class Lanes:
-    """One lane per person: their messages in order, one at a time; people side by side."""
+def taking(handle: Handle) -> Callable[[Taken], Awaitable[bool]]:
+    """How the inbox hands a WhatsApp row to the channel: one message, tried again every
+    `AGAIN_EVERY` seconds while the database is away (False after `GIVE_UP_AFTER`: the row
+    goes back to the inbox, to be handled later)."""
 
-    def __init__(self, handle: Handle, *, on_outage: Callable[[BaseException], None]) -> None:
-        self._handle = handle
-        self._on_outage = on_outage
-        self._queues: dict[Address, deque[Incoming]] = {}
-        self._tasks: dict[Address, asyncio.Task[None]] = {}
-
-    def put(self, incoming: Incoming) -> None:
-        address = incoming.address
-        self._queues.setdefault(address, deque()).append(incoming)
-        if address not in self._tasks:
-            self._tasks[address] = asyncio.create_task(self._run(address), name="whatsapp-lane")
-
-    @property
-    def busy(self) -> int:
-        return sum(len(queue) for queue in self._queues.values())
-
-    async def idle(self) -> None:
-        """Wait until every lane is done (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-    async def _run(self, address: Address) -> None:
-        queue = self._queues[address]
-        try:
-            while queue:
-                await self._one(queue[0])
-                queue.popleft()
-        finally:
-            self._queues.pop(address, None)
-            self._tasks.pop(address, None)
-
-    async def _one(self, incoming: Incoming) -> None:
-        """Handle one message; while the database is away, wait and try again."""
+    async def handle_row(row: Taken) -> bool:
+        incoming = Incoming(**json.loads(row.body or "{}"))
         waited = 0.0
         while True:
             try:
-                await self._handle(incoming)
-                return
+                await handle(incoming, before=row.before)
+                return True
             except Exception as error:
-                if not is_outage(error) or waited >= GIVE_UP_AFTER:
+                if not is_outage(error):
                     log.error("WhatsApp message not handled (%s)", type(error).__name__)
-                    return
-                self._on_outage(error)
+                    count_error(error)
+                    return True
+                if waited >= GIVE_UP_AFTER:
+                    return False
             await asyncio.sleep(AGAIN_EVERY)
             waited += AGAIN_EVERY
+
+    return handle_row
 
 
 class Webhook:
@@ -111,7 +85,7 @@ class Webhook:
         settings: WhatsAppSettings,
         *,
         db: Database,
-        lanes: Lanes,
+        kick: Callable[[], None],
         on_status: Callable[[list[whatsapp.Receipt]], None],
         on_outage: Callable[[BaseException], None],
         expects: Callable[[str], bool] = lambda message_id: True,
@@ -119,7 +93,7 @@ class Webhook:
         self.settings = settings
         self._expects = expects
         self.db = db
-        self.lanes = lanes
+        self._kick = kick
         self._on_status = on_status
         self._on_outage = on_outage
         self._early: set[asyncio.Task[None]] = set()
@@ -155,10 +129,8 @@ class Webhook:
                 raise
             self._on_outage(error)
             return web.Response(status=503, text="database not reachable")
-        for incoming in messages:
-            if incoming.message_id in new:
-                new.discard(incoming.message_id)  # twice in one body: once
-                self.lanes.put(incoming)
+        if new:
+            self._kick()  # this process takes them at once (any other may)
         if receipts:
             self._on_status(receipts)
         return web.Response(text="ok")
@@ -171,6 +143,16 @@ class Webhook:
             new = await whatsapp.first_time(
                 session, message_ids=[incoming.message_id for incoming in messages]
             )
+            arrivals = [
+                Arrival(
+                    key=whatsapp.message_key(incoming.message_id),
+                    person=incoming.address.id,
+                    body=json.dumps(asdict(incoming)),
+                )
+                for incoming in messages
+                if incoming.message_id in new
+            ]
+            await inbox.put(session, channel=WHATSAPP, arrivals=arrivals, now=utcnow())
             for status in statuses:
                 receipt = await whatsapp.record_status(
                     session, message_id=status.message_id, status=status.status, codes=status.codes

@@ -1,27 +1,19 @@
-"""/newpoll: a guided conversation to write a poll (python-telegram-bot ConversationHandler).
+"""/newpoll: a guided conversation to write a poll.
 
-The conversation's state is stored by bot.run.persistence after every update, and what was typed
-lives in a database draft, so a restart in the middle loses nothing.
+Its step and what was typed live in the member's database draft (`flow.Flow`, `states.save`),
+so a restart in the middle loses nothing and any process continues it. The draft lives an hour
+after the last step (`states.TIMEOUT_SECONDS`): a step after that says so, and nothing is sent.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from telegram import Update
-from telegram.ext import (
-    Application,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.chat.commands import names
 from handlers.newpoll import preview, settings, start, translating, writing
+from handlers.newpoll.flow import Flow, steps_of
 from handlers.newpoll.states import (
     ANONYMITY,
     AUDIENCE,
@@ -31,6 +23,7 @@ from handlers.newpoll.states import (
     COUNCIL,
     EDIT,
     KIND,
+    KIND_NAME,
     NOTE,
     OPENS,
     OPENS_AT,
@@ -45,22 +38,15 @@ from handlers.newpoll.states import (
     VOICE_LANGUAGE,
     VOICE_PART,
     button,
-    expired,
     typed,
 )
 
-TIMEOUT_SECONDS = 60 * 60
 
-
-def conversation() -> ConversationHandler[Any]:
+def conversation(steps: dict[int, dict[str, str]]) -> Flow:
     """The whole flow at a glance: state → what the council member may do there."""
-    with warnings.catch_warnings():  # per_message=False is right here: one flow per chat
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return _table()
-
-
-def _table() -> ConversationHandler[Any]:
-    return ConversationHandler(
+    return Flow(
+        kind=KIND_NAME,
+        steps=steps,
         entry_points=[CommandHandler(names("newpoll"), start.new_poll)],
         states={
             COUNCIL: [button("c", start.council_chosen)],
@@ -99,19 +85,14 @@ def _table() -> ConversationHandler[Any]:
                 button("vw", translating.back_from_voice),
                 typed(translating.not_a_voice),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, expired)],
         },
         fallbacks=[
             CommandHandler(names("cancel"), start.cancelled),
             button("x", start.cancelled),
             typed(start.use_buttons),
         ],
-        name="newpoll",
-        persistent=True,
-        allow_reentry=True,
-        conversation_timeout=TIMEOUT_SECONDS,
     )
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(conversation())
+    app.add_handler(conversation(steps_of(app)))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.chat.buttons import NEWPOLL
 from bot.chat.context import Ctx
-from handlers.ui import reply
+from handlers.ui import acknowledge, reply
 from storage import councils, drafts
-from storage.models import Council
+from storage.models import Council, utcnow
 
 (
     COUNCIL,
@@ -38,8 +39,11 @@ from storage.models import Council
     VOICE,
     NOTE,
 ) = range(21)
-END = ConversationHandler.END
+END = -1
+"""The flow ends (the draft goes)."""
 KIND_NAME = "poll"
+TIMEOUT_SECONDS = 60 * 60
+"""A poll being written lives this long after its last step."""
 
 
 Ask = Callable[[Update, Ctx, dict[str, Any]], Awaitable[int]]
@@ -87,9 +91,15 @@ async def load(ctx: Ctx) -> dict[str, Any] | None:
 
 async def save(ctx: Ctx, data: dict[str, Any], step: int) -> int:
     """Store the poll so far and move to `step` (returned, for the conversation table)."""
+    expires = utcnow() + timedelta(seconds=TIMEOUT_SECONDS)
     async with ctx.db.begin() as session:
         await drafts.save_draft(
-            session, address=ctx.profile.address, kind=KIND_NAME, step=str(step), data=data
+            session,
+            address=ctx.profile.address,
+            kind=KIND_NAME,
+            step=str(step),
+            data=data,
+            expires_at=expires,
         )
     return step
 
@@ -121,7 +131,9 @@ def with_draft(step: Step) -> Callable[[Update, Ctx], Awaitable[int]]:
 
 
 async def expired(update: Update, ctx: Ctx) -> int:
-    """The draft is gone (a timeout, or too old): say so and end; nothing was sent."""
+    """The draft is gone (no step for an hour): say so and end; nothing was sent."""
     await drop(ctx)
+    if update.callback_query:
+        await acknowledge(update.callback_query)
     await reply(update, ctx.t("newpoll.timed_out"))
     return END

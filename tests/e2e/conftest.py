@@ -14,6 +14,8 @@ from telegram.ext import Application
 from bot.botapi import LocalBotApi
 from bot.chat.context import SERVICES
 from bot.config import Settings, WebhookSettings, WhatsAppSettings
+from bot.observe.server import KEY as METRICS
+from bot.run.inbox import INBOX, attach
 from bot.run.polling import poll_until
 from bot.run.runner import running, serve
 from bot.wasim import LocalWhatsApp
@@ -30,6 +32,19 @@ class RunningBot:
     async def deliver(self) -> int:
         """Send what the outbox holds now (as its background task would), and wait for it."""
         return await self.app.bot_data[SERVICES].outbox.drain()
+
+    async def handled(self, within: float = 30.0) -> None:
+        """Wait until every update this process stored in the inbox was handled."""
+        taker = self.app.bot_data[INBOX]
+        deadline = asyncio.get_running_loop().time() + within
+        while taker.busy:
+            assert asyncio.get_running_loop().time() < deadline, "the inbox is still busy"
+            await asyncio.sleep(0.01)
+
+    @property
+    def metrics_url(self) -> str:
+        """Where this bot serves /healthz and /metrics (on a free port, see `settings`)."""
+        return self.app.bot_data[METRICS].url
 
 
 @asynccontextmanager
@@ -83,11 +98,13 @@ async def webhook_bot(api: LocalBotApi, settings: Settings) -> AsyncIterator[str
 @pytest.fixture
 async def api() -> AsyncIterator[LocalBotApi]:
     async with LocalBotApi() as server:
+        attach(server.queue)  # a confirmed update is one handled, as before the inbox
         yield server
 
 
 @pytest.fixture
 def settings(api: LocalBotApi, db_url: str) -> Settings:
+    """Metrics on any free port, so bots of tests side by side never collide."""
     return make_settings(api, db_url)
 
 

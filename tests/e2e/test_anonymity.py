@@ -30,7 +30,7 @@ from tests.e2e.conftest import RunningBot
 from tests.e2e.families import CHANNELS, OnTelegram, family_on, join
 
 QUESTIONS = [{"kind": "yes_no", "text": "Alles goed?"}]
-ADDRESSES = ("person.address", "draft.address", "conversation_state.address")
+ADDRESSES = ("person.address", "draft.address", "inbox.person")
 """The only columns where a Telegram id or a phone number may be."""
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.simuser import bot_messages, command_entities
-from bot.chat.throttle import Seen, Throttle
+from bot.chat.throttle import Throttle
 from bot.config import Settings
 from bot.run.webhook import SECRET_HEADER
 from handlers.gate import FLOOD_LIMIT, FLOOD_WINDOW
@@ -169,16 +169,13 @@ async def test_writing_and_answering_polls_quickly_never_hits_the_limit(
     assert TOO_MANY not in sent_to(api, member.id) + sent_to(api, family.id)
 
 
-def test_the_window_admits_again_after_it_passed_and_repeats_are_known() -> None:
+def test_the_window_admits_again_after_it_passed() -> None:
     flood = Throttle(limit=3, window=60)
     assert [flood.admit(1, now=t) for t in (0, 1, 2, 3, 30, 59)] == [True] * 3 + [False] * 3
     assert flood.admit(2, now=3), "another person has their own window"
     assert flood.admit(1, now=60.5), "refused updates did not lengthen the wait"
     notices = Throttle(limit=1, window=FLOOD_WINDOW)
     assert [notices.admit(1, now=t) for t in (0, 10, 59, 61)] == [True, False, False, True]
-
-    seen = Seen(size=2)
-    assert [seen.first_time(n) for n in (1, 2, 1, 3, 1)] == [True, True, False, True, True]
 
 
 # ---- the same update twice --------------------------------------------------------------------

@@ -54,7 +54,6 @@ from bot.botapi import LocalBotApi
 from bot.botapi.state import QueryRecord
 from bot.chat.buttons import FORGET, REGISTRY
 from bot.chat.commands import COMMANDS
-from bot.chat.throttle import Throttle
 from bot.run.polling import handle_batch, readable
 from bot.run.whatsapp import KEY as WHATSAPP_PARTS
 from bot.wasim import LocalWhatsApp, WaUser
@@ -89,7 +88,7 @@ ALL_KINDS = [
     {"kind": "open_text", "text": "Wat kan beter?"},
     {"kind": "priorities", "text": "Wat eerst?", "options": ["A", "B", "C", "D"]},
 ]
-ANSWER_TABLES = {"answer", "respondent", "respondenttag", "draft", "conversation_state"}
+ANSWER_TABLES = {"answer", "respondent", "respondenttag", "draft"}
 
 
 @dataclass
@@ -454,7 +453,7 @@ async def fuzzed(api: LocalBotApi, db_url: str) -> AsyncIterator[tuple[RunningBo
     quick = make_settings(api, db_url)
     quick = replace(quick, telegram=replace(quick.telegram, messages_per_second=1000))
     async with polling_bot(quick) as bot:
-        bot.app.bot_data[gate.FLOOD] = Throttle(limit=10**9, window=60)
+        bot.app.bot_data[gate.FLOOD] = 10**9
         errors: list[tuple[object, BaseException]] = []
 
         async def capture(update: object, ctx: Any) -> None:
@@ -911,8 +910,8 @@ async def wafuzzed(
     quick = make_settings(api, db_url)
     quick = replace(quick, telegram=replace(quick.telegram, messages_per_second=1000))
     async with polling_bot(with_whatsapp(quick, wa, messages_per_second=1000)) as bot:
-        bot.app.bot_data[gate.FLOOD] = Throttle(limit=10**9, window=60)
-        bot.app.bot_data[WHATSAPP_PARTS].families.flood = Throttle(limit=10**9, window=60)
+        bot.app.bot_data[gate.FLOOD] = 10**9
+        bot.app.bot_data[WHATSAPP_PARTS].families.flood_limit = 10**9
         errors: list[tuple[object, BaseException]] = []
 
         async def capture(update: object, ctx: Any) -> None:
@@ -942,7 +941,7 @@ async def deliver_posts(
             wa.inbound_owner[message_id] = state.sink
     answers = await asyncio.gather(*(wa.delivery.post(post.body, post.signature) for post in posts))
     parts = bot.app.bot_data[WHATSAPP_PARTS]
-    await parts.lanes.idle()
+    await bot.handled()
     while parts.webhook._early:  # statuses about messages not (yet) recorded  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]

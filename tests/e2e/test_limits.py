@@ -19,7 +19,6 @@ from bot.botapi import LocalBotApi, SimUser
 from bot.botapi.markup import inline_buttons
 from bot.botapi.state import StoredMessage
 from bot.chat.keyboards import MAX_ID, MAX_LABEL
-from bot.chat.throttle import Throttle
 from bot.config import Settings
 from bot.polls.checking import MAX_FOLLOWUP, MAX_QUESTION, MAX_TITLE
 from bot.polls.questions import OPEN_TEXT_LIMIT
@@ -83,7 +82,7 @@ async def big(settings: Settings, db_url: str) -> AsyncIterator[RunningBot]:
     await ids_near_the_maximum(db)
     await db.dispose()
     async with polling_bot(settings) as running:
-        running.app.bot_data[FLOOD] = Throttle(limit=1000, window=60)
+        running.app.bot_data[FLOOD] = 1000
         yield running
 
 

@@ -87,6 +87,19 @@ def test_floors() -> None:
         "bot.wasim": ("storage", "handlers", "bot.chat", "bot.polls", "bot.whatsapp", "bot.run"),
         "bot.whatsapp": ("bot.run", "bot.scheduling", "handlers"),
         "bot.invites": ("bot.run", "handlers", "bot.whatsapp"),
+        "bot.observe": (
+            "handlers",
+            "bot.run",
+            "bot.chat",
+            "bot.polls",
+            "bot.results",
+            "bot.family",
+            "bot.delivery",
+            "bot.scheduling",
+            "bot.whatsapp",
+            "bot.invites",
+            "bot.texts",
+        ),
     }
     wrong = sorted(
         f"{name} -> {target}"

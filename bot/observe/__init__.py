@@ -1,0 +1,1 @@
+"""How the process is doing, for an operator: Prometheus metrics and a health check."""
