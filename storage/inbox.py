@@ -12,14 +12,15 @@ that someone sent something at a time, goes after a day (`forget_old`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, literal_column, select, update
+from sqlalchemy import Select, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Inbox
+from storage.models import Inbox, utcnow
 
 KEEP = timedelta(days=1)
 WINDOW = timedelta(seconds=60)
@@ -76,8 +77,10 @@ async def put(
     return set((await session.execute(statement)).scalars())
 
 
-def _heads(limit: int) -> select:
-    """The oldest pending row of each person whose rows are all free."""
+def _heads(limit: int) -> Select[tuple[int]]:
+    """The oldest pending row of each person none of whose earlier rows is pending or still
+    held by a process (one marked done by its answer's unit of work is held until the process
+    sent its replies: `handled`)."""
     earlier = Inbox.__table__.alias("earlier")
     return (
         select(Inbox.id)
@@ -88,8 +91,8 @@ def _heads(limit: int) -> select:
             .where(
                 earlier.c.channel == Inbox.channel,
                 earlier.c.person == Inbox.person,
-                earlier.c.done_at.is_(None),
                 earlier.c.id < Inbox.id,
+                or_(earlier.c.done_at.is_(None), earlier.c.taken_by.is_not(None)),
             )
             .exists(),
         )
@@ -153,15 +156,34 @@ async def waiting(session: AsyncSession) -> bool:
 
 
 async def finish(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
-    """These rows are handled: done, their bodies gone."""
+    """These rows are handled: done, their bodies gone, the person free for the next."""
     await session.execute(
-        update(Inbox).where(Inbox.id.in_(list(ids))).values(done_at=now, body=None, taken_by=None)
+        update(Inbox)
+        .where(Inbox.id.in_(list(ids)))
+        .values(done_at=func.coalesce(Inbox.done_at, now), body=None, taken_by=None)
     )
 
 
+CURRENT: ContextVar[int | None] = ContextVar("inbox_row", default=None)
+"""The inbox row the running task handles (set by the taker, `bot.run.inbox`)."""
+
+
+async def handled(session: AsyncSession) -> None:
+    """Mark the row being handled done in this unit of work, the one that stores what it
+    brought (an answer): a process that dies after the commit, before its replies went, does
+    not leave the row to be handled again, so a typed answer never lands on the next question.
+    The row stays held by its process until it finishes, so the person's next row waits."""
+    row = CURRENT.get()
+    if row is not None:
+        await session.execute(
+            update(Inbox).where(Inbox.id == row).values(done_at=utcnow(), body=None)
+        )
+
+
 async def give_back(session: AsyncSession, *, taker: str, ids: Sequence[int] | None = None) -> int:
-    """Rows `taker` took but did not finish go back to pending (all of them, or `ids`)."""
-    query = update(Inbox).where(Inbox.taken_by == taker, Inbox.done_at.is_(None))
+    """Rows `taker` holds go back (all of them, or `ids`): pending ones to be taken again,
+    done ones (their answer stored) to free the person."""
+    query = update(Inbox).where(Inbox.taken_by == taker)
     if ids is not None:
         query = query.where(Inbox.id.in_(list(ids)))
     result = await session.execute(query.values(taken_by=None))
@@ -172,7 +194,7 @@ async def takers(session: AsyncSession, *, besides: str) -> list[str]:
     """The processes that hold unfinished rows, other than `besides`."""
     rows = await session.scalars(
         select(Inbox.taken_by)
-        .where(Inbox.done_at.is_(None), Inbox.taken_by.is_not(None), Inbox.taken_by != besides)
+        .where(Inbox.taken_by.is_not(None), Inbox.taken_by != besides)
         .distinct()
     )
     return [row for row in rows if row]

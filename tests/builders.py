@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.botapi import LocalBotApi, SimUser
+from bot.botapi.simuser import command_entities
 from bot.config import CouncilSettings, MetricsSettings, Settings, TelegramSettings
 from storage import invites
 from storage.db import Database
@@ -340,3 +341,15 @@ def poll_button(user: SimUser, title: str) -> str:
             if shown == title or (shown.endswith("…") and title.startswith(shown[:-1])):
                 return label
     raise AssertionError(f"no poll button for {title!r}")
+
+
+def queue_text(api: LocalBotApi, user: SimUser, text: str) -> int:
+    """A message from `user`, queued on the server without waiting for the bot."""
+    message = user.chat.add(
+        sender=user.user_dict,
+        from_bot=False,
+        kind="text",
+        text=text,
+        entities=command_entities(text),
+    )
+    return api.queue.put({"message": message.to_dict()})

@@ -42,7 +42,7 @@ from bot.polls.questions import (
     answered,
     asking,
 )
-from storage import answers, drafts
+from storage import answers, drafts, inbox
 from storage.answers import Choice, Tapped
 from storage.helplines import count_help_reply
 from storage.models import PollStatus, QuestionKind
@@ -234,6 +234,7 @@ async def _store(
                 session, view=view, address=family.address, question_id=upcoming.id
             )
         took_part = await _took_part(session, family, poll.id, done.status, done.asked)
+        await inbox.handled(session)  # stored once, even if this process dies right now
     refused = _refused(family, done.status, done.asked, took_part=took_part)
     if refused is not None and typed:  # a message has no toast: say only that it closed
         closed = done.status is not None and done.asked

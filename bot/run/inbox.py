@@ -240,6 +240,7 @@ class Inbox:
             elif row.body is None:
                 done = True  # nothing to handle (should not happen: bodies go when done)
             else:
+                inbox.CURRENT.set(row.id)  # this task's own context
                 done = await handler(row)
         except Exception as error:  # a handler's own errors are reported where they happen
             log.error("inbox: row %s failed (%s)", row.id, type(error).__name__)

@@ -26,7 +26,7 @@ from bot.run.webhook import SECRET_HEADER
 from handlers.gate import FLOOD_LIMIT, FLOOD_WINDOW
 from storage.db import Database
 from storage.models import Answer, Membership, MembershipStatus, Role
-from tests.builders import make_invite, open_poll_now, sign_up
+from tests.builders import make_invite, open_poll_now, queue_text, sign_up
 from tests.e2e.conftest import WEBHOOK_SECRET, RunningBot, polling_bot, webhook_bot
 
 TOO_MANY = "Iets rustiger graag. Probeer het over een minuut opnieuw."
@@ -37,18 +37,6 @@ QUESTIONS = [
     {"kind": "open_text", "text": "Wat kan beter?"},
     {"kind": "yes_no", "text": "Kom je terug?"},
 ]
-
-
-def queue_text(api: LocalBotApi, user: SimUser, text: str) -> int:
-    """A message from `user`, queued on the server without waiting for the bot."""
-    message = user.chat.add(
-        sender=user.user_dict,
-        from_bot=False,
-        kind="text",
-        text=text,
-        entities=command_entities(text),
-    )
-    return api.queue.put({"message": message.to_dict()})
 
 
 async def confirmed(api: LocalBotApi, update_ids: list[int]) -> None:
