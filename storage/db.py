@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -104,6 +105,8 @@ def is_outage(error: BaseException) -> bool:
     locked or unreachable file): trying again later may work. A wrong statement or a broken
     constraint is not an outage, and neither is anything Telegram's side raised (a timeout
     talking to Telegram has an OSError among its causes too)."""
+    if is_full(error):
+        return False  # waiting does not help: space must be made (the person hears of it)
     seen: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and all(current is not link for link in seen):
@@ -115,6 +118,20 @@ def is_outage(error: BaseException) -> bool:
         if isinstance(current, _OUTAGES):
             return True
         if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def is_full(error: BaseException) -> bool:
+    """True when the database's disk is full (SQLite's SQLITE_FULL, PostgreSQL's 53100)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not link for link in seen):
+        seen.append(current)
+        if getattr(current, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == "53100":  # asyncpg's DiskFullError
             return True
         current = current.__cause__ or current.__context__
     return False

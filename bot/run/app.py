@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import suppress
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -46,7 +47,7 @@ from handlers import (
     signup,
     templates,
 )
-from handlers.ui import reply
+from handlers.ui import acknowledge, reply
 from storage import councils, people
 from storage.db import Database, is_outage
 from storage.models import TELEGRAM, WHATSAPP, Address
@@ -180,6 +181,9 @@ async def report_error(update: object, ctx: Ctx) -> None:
     if private:
         try:
             await _settle_language(ctx, update)
+            if update.callback_query:  # the button stops turning, whatever happened
+                with suppress(TelegramError):
+                    await acknowledge(update.callback_query)
             await reply(update, ctx.t("common.error"))
         except TelegramError:
             log.warning("could not tell the user about the error")

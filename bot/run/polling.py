@@ -196,8 +196,8 @@ async def store(app: App, batch: Sequence[Any], *, stop: asyncio.Event | None = 
             await app.bot_data[INBOX].put(TELEGRAM, arrivals)
             return True
         except Exception as error:
-            if not is_outage(error):
-                log.error("updates not stored (%s); handled at once", type(error).__name__)
+            if not is_outage(error):  # the handler's own failure will be the one error
+                log.warning("updates not stored (%s); handled at once", type(error).__name__)
                 await handle_batch(app, updates)
                 return True
             database.failed(error)

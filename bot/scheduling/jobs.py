@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.chat.context import Ctx
 from bot.results.closing import close_due_polls, open_due_polls
 from bot.scheduling.rounds import run_schedules, send_reminders
-from storage import candidates, drafts, retention, whatsapp
+from storage import candidates, drafts, inbox, retention, whatsapp
 from storage.db import Database
 from storage.models import utcnow
 
@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 async def clean_up(db: Database, *, now: datetime) -> int:
     """Remove drafts nobody finished, ids of WhatsApp messages too old to be sent to us
-    again, and requests to join a council that were handled or are 90 days old; returns how
-    many drafts went."""
+    again, handled inbox rows older than a day, and requests to join a council that were
+    handled or are 90 days old; returns how many drafts went."""
     async with db.begin() as session:
         await whatsapp.forget_old_inbound(session, now=now)
+        await inbox.forget_old(session, now=now)
         await candidates.forget_old_candidates(session, now=now)
         return await drafts.drop_expired_drafts(session, now=now)
 
