@@ -91,6 +91,8 @@ def write_config(
         f'slug = "{COUNCIL.slug}"',
         f'name = "{COUNCIL.name}"',
         'quiet_hours = "{}-{}"'.format(*COUNCIL.quiet_hours),
+        "[metrics]",
+        "port = 0",  # any free port: benches start several processes
     ]
     config = folder / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
