@@ -2,8 +2,9 @@
 
 The answers so far live in a database draft, so a restart in the middle loses nothing. A family
 invite also gets a WhatsApp link (when that channel is on) and can become a printable poster.
-The code never reaches the database (only its hash does): for the poster it waits an hour in
-this process's memory (`bot.invites.kept`), for the one who made the invite only.
+The code never reaches the database (only its hash does): it is shown once, in the staff
+member's own chat, and the poster button carries it there too (in its data), so any process
+draws the poster, for the one who made the invite only, while the invite can be used.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from bot.chat.buttons import INVITE
 from bot.chat.commands import names
 from bot.chat.context import Ctx
 from bot.chat.keyboards import keyboard
-from bot.invites.kept import KeptCodes
 from bot.invites.links import telegram_link, whatsapp_link
 from bot.invites.poster import make_poster
 from bot.texts import LANGUAGES, Html, texts_for
@@ -40,8 +40,6 @@ MAX_TAGS_TEXT = 400
 EXPIRY_DAYS = (1, 7, 30)
 USES: dict[str, int | None] = {"1": 1, "10": 10, "100": 100, "1000": 1000, "none": None}
 """Button value → Invite.max_uses; None is no limit until the link expires (for a poster)."""
-KEPT = "invite_codes"
-"""bot_data: the `KeptCodes` of family invites that may still become a poster."""
 
 
 async def invite(update: Update, ctx: Ctx) -> None:
@@ -165,24 +163,23 @@ async def uses_chosen(update: Update, ctx: Ctx, draft: Draft, value: str) -> Non
             detail=f"invite {made.id} role={made.role.value} uses={value}",
         )
     poster = None
-    if made.role is Role.family:
-        _kept(ctx).keep(made.id, code=code, owner=ctx.profile.address)
-        poster = keyboard([(ctx.t("poster.button"), INVITE.data("p", made.id))])
+    if made.role is Role.family:  # the code is in the message already: the button holds it too
+        poster = keyboard([(ctx.t("poster.button"), INVITE.data("p", code))])
     await replace(update, _summary(ctx, council, made, code), poster)
 
 
 async def poster_tapped(update: Update, ctx: Ctx, value: str) -> None:
-    """Draw the poster of a family invite this staff member made within the hour, send it as
-    PNG and PDF, then forget the code."""
+    """Draw the poster of a family invite this staff member made (the code is the button's),
+    send it as PNG and PDF, then take the button away."""
+    code = value
     async with ctx.db.read() as session:
-        made = await session.get(Invite, int(value)) if value.isdigit() else None
+        made = await invites.by_code(session, code=code)
         mine = made is not None and await _made_here_by(session, ctx, made)
         council = await councils.get_council(session, council_id=made.council_id) if mine else None
     if made is None or council is None:
         await stale_button(update, ctx)
         return
-    code = _kept(ctx).code(made.id, owner=ctx.profile.address)
-    if code is None or made.revoked:
+    if made.revoked or made.expires_at <= utcnow():
         await _too_late(update, ctx)
         return
     await acknowledge(update.callback_query)
@@ -195,7 +192,6 @@ async def poster_tapped(update: Update, ctx: Ctx, value: str) -> None:
     await chat.send_document(
         InputFile(pdf, f"{name}.pdf"), caption=ctx.t("poster.caption_pdf", expires=expires)
     )
-    _kept(ctx).forget(made.id)
     await quietly(update.callback_query.edit_message_reply_markup(None))
 
 
@@ -277,11 +273,6 @@ def _summary(ctx: Ctx, council: Council, made: Invite, code: str) -> str:
     )
 
 
-def _kept(ctx: Ctx) -> KeptCodes:
-    kept: KeptCodes = ctx.bot_data[KEPT]
-    return kept
-
-
 async def _made_here_by(session: Any, ctx: Ctx, made: Invite) -> bool:
     """Whether the tapping staff member made this family invite, for a council they may still
     invite for."""
@@ -328,7 +319,6 @@ def _languages(ctx: Ctx, council: Council) -> list[str]:
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.bot_data[KEPT] = KeptCodes()
     app.add_handler(CommandHandler(names("invite"), invite))
     app.add_handler(CallbackQueryHandler(step_tapped, pattern=INVITE.pattern))
     on_text(app, KIND, "tags", tags_typed)

@@ -59,6 +59,13 @@ def end_of_day(now: datetime, *, days: int, timezone: str) -> datetime:
     return datetime.combine(local, time(23, 59, 59), tzinfo=ZoneInfo(timezone))
 
 
+async def by_code(session: AsyncSession, *, code: str) -> Invite | None:
+    """The invite behind `code`, whatever its state."""
+    if not CODE_SHAPE.match(code):
+        return None
+    return await session.scalar(select(Invite).where(Invite.code_hash == code_hash(code)))
+
+
 async def check_code(session: AsyncSession, *, code: str, now: datetime) -> Invite | CodeProblem:
     """The invite behind `code`, or why it cannot be used."""
     if not CODE_SHAPE.match(code):

@@ -32,19 +32,20 @@ SEPARATOR = "\x1f"
 
 async def participation(session: AsyncSession, *, council_id: int) -> Participation:
     """The council's families by status, overall and per segment of every tag kind: one pass
-    over its families and their tags, which gives each combination of tags and status with
-    how many families have it; the segments are worked out from those few rows."""
+    over its families (their tags looked up by the primary key) gives each combination of
+    tags and status with how many families have it; the segments are worked out from those
+    few rows."""
     joined = func.group_concat if session.bind.dialect.name == "sqlite" else func.string_agg
-    per_family = (
-        select(
-            Membership.status.label("status"),
-            joined(MembershipTag.tag, literal(SEPARATOR)).label("tags"),
-        )
-        .select_from(Membership)
-        .outerjoin(MembershipTag, MembershipTag.membership_id == Membership.id)
+    tags = (  # per family, from the tags' primary key alone
+        select(joined(MembershipTag.tag, literal(SEPARATOR)))
+        .where(MembershipTag.membership_id == Membership.id)
+        .scalar_subquery()
+    )
+    per_family = (  # SQLite would otherwise look the tags up twice per family
+        select(Membership.status.label("status"), tags.label("tags"))
         .where(Membership.council_id == council_id, Membership.role == Role.family)
-        .group_by(Membership.id)
-        .subquery()
+        .cte("per_family")
+        .prefix_with("MATERIALIZED", dialect="sqlite")
     )
     rows = await session.execute(
         select(per_family.c.tags, per_family.c.status, func.count()).group_by(

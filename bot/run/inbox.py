@@ -75,7 +75,7 @@ class Inbox:
         self.idle = idle
         self._observe = observe
         self._kicked = asyncio.Event()
-        self._done: list[int] = []
+        self._done: list[inbox.Taken] = []
         self._back: list[int] = []
         self._running: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -150,7 +150,7 @@ class Inbox:
             await asyncio.gather(self._task, return_exceptions=True)
         with suppress(Exception):
             async with self.db.begin() as session:
-                await inbox.finish(session, ids=self._done, now=utcnow())
+                await inbox.finish(session, ids=[row.id for row in self._done], now=utcnow())
                 await inbox.give_back(session, taker=self.taker)
         await self.claims.close()
 
@@ -206,9 +206,13 @@ class Inbox:
         async with self.db.begin() as session:
             if back:
                 await inbox.give_back(session, taker=self.taker, ids=back)
-            taken = await inbox.take(session, taker=self.taker, limit=room, done=done, now=utcnow())
+            taken = await inbox.take(
+                session, taker=self.taker, limit=room, done=[row.id for row in done], now=utcnow()
+            )
         del self._done[: len(done)]
         del self._back[: len(back)]
+        for row in done:  # committed: done for everyone now
+            self._seen(row)
         return taken
 
     async def _waiting(self) -> bool:
@@ -247,10 +251,11 @@ class Inbox:
             done = True
         finally:
             self._running.pop(row.id, None)
-            (self._done if done else self._back).append(row.id)
+            if done:
+                self._done.append(row)
+            else:
+                self._back.append(row.id)
             self.kick()
-        if done:
-            self._seen(row)
 
     def _seen(self, row: inbox.Taken) -> None:
         if self._observe is not None:

@@ -17,6 +17,7 @@ from storage.models import (
     Answer,
     Candidate,
     Draft,
+    Inbox,
     Person,
     Poll,
     Respondent,
@@ -116,8 +117,10 @@ async def test_asking_to_be_contacted_stores_nothing_that_links_the_family_to_th
     poll_id = await open_poll_now(bot.db, questions=questions)
     await bot.deliver()
 
-    kept_anyway = {"inbound", "person.window_at"}
-    """WhatsApp's message ids (as hashes, for every message) and when the person last wrote."""
+    kept_anyway = {"inbound", "inbox", "person.window_at"}
+    """WhatsApp's message ids (as hashes, for every message), the inbox (that someone sent
+    something, for a day; what they sent is gone once handled: checked below) and when the
+    person last wrote."""
 
     async def everything() -> set[str]:
         async with bot.db.read() as session:
@@ -141,6 +144,8 @@ async def test_asking_to_be_contacted_stores_nothing_that_links_the_family_to_th
     async with bot.db.read() as session:
         respondent = await session.scalar(select(Respondent).where(Respondent.poll_id == poll_id))
         drafts = list(await session.scalars(select(Draft)))
+        bodies = list(await session.scalars(select(Inbox.body).where(Inbox.body.is_not(None))))
+    assert bodies == [], "what came in is gone from the inbox once handled"
     assert respondent.person_id is None
     assert all(draft.kind != "helpline" for draft in drafts)
 

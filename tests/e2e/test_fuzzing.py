@@ -88,7 +88,9 @@ ALL_KINDS = [
     {"kind": "open_text", "text": "Wat kan beter?"},
     {"kind": "priorities", "text": "Wat eerst?", "options": ["A", "B", "C", "D"]},
 ]
-ANSWER_TABLES = {"answer", "respondent", "respondenttag", "draft"}
+ANSWER_TABLES = {"answer", "respondent", "respondenttag", "draft", "inbox"}
+"""Tables an update may change (the inbox holds every update a moment: its rows say only
+that someone sent something, their bodies are gone once handled)."""
 
 
 @dataclass
@@ -394,11 +396,12 @@ def _answered() -> asyncio.Future[str | None]:
 
 
 async def snapshot(bot: RunningBot, *, skip: set[str] = frozenset()) -> dict[str, list[Any]]:
-    """Every row of every table (but `skip`), in a stable order."""
+    """Every row of every table (but `skip`, and the inbox: the log of what came in, whose
+    bodies go once handled), in a stable order."""
     rows = {}
     async with bot.db.read() as session:
         for table in metadata.sorted_tables:
-            if table.name not in skip:
+            if table.name not in skip | {"inbox"}:
                 found = await session.execute(select(table))
                 rows[table.name] = sorted(map(repr, found.all()))
     return rows

@@ -11,7 +11,6 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from bot.invites.kept import KeptCodes
 from bot.invites.links import find_code, telegram_link, whatsapp_link
 from bot.invites.poster import DPI, PAIR_QR, make_poster
 from bot.texts import texts_for
@@ -71,27 +70,3 @@ def test_a_code_is_found_in_free_text_and_plain_words_are_not() -> None:
     ]
     assert [text for text in plain if find_code(text)] == []
     assert find_code(f"https://t.me/bot?start={CODE}") == CODE
-
-
-def test_codes_are_kept_an_hour_for_their_maker_only() -> None:
-    now = [0.0]
-    kept = KeptCodes(lifetime=3600, limit=10, clock=lambda: now[0])
-    kept.keep(1, code=CODE, owner=("telegram", "7"))
-    assert kept.code(1, owner=("telegram", "7")) == CODE
-    assert kept.code(1, owner=("telegram", "8")) is None
-    assert kept.code(2, owner=("telegram", "7")) is None
-    now[0] = 3599.0
-    kept.keep(2, code="other", owner=("telegram", "7"))
-    assert kept.code(1, owner=("telegram", "7")) == CODE
-    now[0] = 3600.0
-    assert kept.code(1, owner=("telegram", "7")) is None and len(kept) == 1
-    kept.forget(2)
-    assert kept.code(2, owner=("telegram", "7")) is None and len(kept) == 0
-
-
-def test_at_most_so_many_codes_are_kept_the_oldest_go_first() -> None:
-    kept = KeptCodes(limit=3)
-    for invite_id in range(5):
-        kept.keep(invite_id, code=f"code{invite_id}", owner="me")
-    assert len(kept) == 3
-    assert [kept.code(i, owner="me") for i in range(5)] == [None, None, "code2", "code3", "code4"]
