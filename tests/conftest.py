@@ -22,14 +22,16 @@ os.environ["no_proxy"] = os.environ["NO_PROXY"]
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
-    """With DATABASE_URL set: a database of this run's own (created beside the one named,
-    migrated, dropped at the end), so runs from other checkouts cannot disturb it."""
+    """With DATABASE_URL set: a database of this process's own (created beside the one named,
+    migrated, dropped at the end), so runs from other checkouts, and the other xdist workers
+    of this run, cannot disturb it."""
     given = os.environ.get("DATABASE_URL")
     if not given:
         yield None
         return
     server = make_url(database_url(given, base_dir=Path.cwd()))
-    name = f"achterban_test_{os.getpid()}_{secrets.token_hex(3)}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"achterban_test_{worker}_{os.getpid()}_{secrets.token_hex(3)}"
     url = server.set(database=name).render_as_string(hide_password=False)
     asyncio.run(_on_server(server, f'CREATE DATABASE "{name}"'))
     asyncio.run(_upgraded(url))
