@@ -11,7 +11,7 @@ import argparse
 import subprocess
 import sys
 
-BENCHES = ("tallies", "answers", "broadcast", "replies", "memory", "scale")
+BENCHES = ("tallies", "answers", "broadcast", "replies", "memory", "scale", "handling")
 
 
 def commands(database_url: str | None) -> dict[str, list[list[str]]]:
@@ -26,6 +26,7 @@ def commands(database_url: str | None) -> dict[str, list[list[str]]]:
         "replies": [[]],
         "memory": [[]],
         "scale": [postgres],
+        "handling": [postgres],
     }
 
 

@@ -24,8 +24,10 @@ whom answered (respondents with their pseudonym and tags, as answering stores th
    by `wijk` (what the handlers run, texts included; median of five after a warm-up); the
    kept counts are checked against counting the answers again;
 4. how each figure grows from the smallest to the largest size;
-5. answers/s and CPU per answer with one and with two handling processes: not measured yet
-   (`handling_processes`).
+5. answers/s and CPU per answer with one and with two handling processes on PostgreSQL
+   (`bench.handling`: `achterban run`, then `run` + `worker`, 400 families tapping at once),
+   once, at the largest size, on a database of its own: the inbox's queries go by index and
+   do not grow with the number of families.
 
 Prints a table (what, measured, target, ✔/✘) and writes JSON. Never part of the test suite.
 """
@@ -681,13 +683,21 @@ async def plan_polls(db: Database) -> None:
             )
 
 
-async def handling_processes(db: Database, families: int) -> dict[str, Any] | None:
+async def handling_processes(server: str | None, families: int, *, largest: bool) -> Any:
     """Answers/s and bot CPU per answer with one and with two handling processes on the same
-    PostgreSQL: to come once the inbox lands (issue 15). None: not measured yet."""
-    return None
+    PostgreSQL (`bench.handling`); None with SQLite (one process) or below the largest size."""
+    if server is None or not largest:
+        return None
+    from bench.handling import handling_processes as measure
+
+    print("  one and two handling processes ...", file=sys.stderr, flush=True)
+    found = await measure(server, families=400, reps=2)
+    return {key: found[key] for key in ("one", "two", "cpu_ratio", "rate_ratio")}
 
 
-async def bench_size(server: str | None, families: int, *, seconds: float) -> Figures:
+async def bench_size(
+    server: str | None, families: int, *, seconds: float, largest: bool = False
+) -> Figures:
     name = f"bench_scale_{os.getpid()}_{families}"
     label = f"SQLite {sqlite3.sqlite_version}" if server is None else "PostgreSQL"
     async with scratch_database(server, name) as db:
@@ -712,7 +722,7 @@ async def bench_size(server: str | None, families: int, *, seconds: float) -> Fi
         rounds = await asyncio.to_thread(rounds_in_a_process, db)
         print(f"  {rounds}; the bot ...", file=sys.stderr, flush=True)
         memory = await bot_memory(db, families, seconds=seconds)
-        handling = await handling_processes(db, families)
+        handling = await handling_processes(server, families, largest=largest)
     return Figures(
         database=label,
         families=families,
@@ -805,12 +815,22 @@ def table(runs: Sequence[Figures]) -> list[list[str]]:
             [
                 "answers/s, CPU per answer, 1 and 2 processes",
                 *where,
-                "not measured yet" if run.handling is None else json.dumps(run.handling),
-                "2 ≤ 1.1× 1",
-                "—",
+                _handling(run.handling),
+                "CPU: 2 ≤ 1.1× 1",
+                "—" if run.handling is None else mark(run.handling["cpu_ratio"] <= 1.1),
             ],
         ]
     return lines
+
+
+def _handling(found: dict[str, Any] | None) -> str:
+    if found is None:
+        return "— (PostgreSQL, largest size)"
+    one, two = found["one"], found["two"]
+    return (
+        f"{one['answers_per_s']} vs {two['answers_per_s']}/s, {one['cpu_ms_per_answer']} vs "
+        f"{two['cpu_ms_per_answer']} ms ({found['cpu_ratio']}×)"
+    )
 
 
 GROWTH = (
@@ -846,7 +866,9 @@ async def main(server: str | None, sizes: Sequence[int], *, seconds: float) -> d
     runs = []
     for database in [None, server] if server else [None]:
         for size in sizes:
-            runs.append(await bench_size(database, size, seconds=seconds))
+            runs.append(
+                await bench_size(database, size, seconds=seconds, largest=size == max(sizes))
+            )
     print()
     print_table(("what", "database", "families", "measured", "target", ""), table(runs))
     grown = growth(runs)

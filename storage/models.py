@@ -197,7 +197,10 @@ class Invite(SQLModel, table=True):
 class Membership(SQLModel, table=True):
     """A person's role, segment tags and subscription status in one council."""
 
-    __table_args__ = (UniqueConstraint("person_id", "council_id"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "council_id"),
+        Index("ix_membership_council_id_role_status_id", "council_id", "role", "status", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
     council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)

@@ -44,6 +44,9 @@ IDLE_SQLITE = 5.0
 """With SQLite this process stored every row and was told; it looks anyway now and then."""
 STOP_GRACE = 10.0
 WAIT_HANDLED = 30.0
+WATCHED = False
+"""Whether the takers note the keys they stored, to be waited for (`attach`: tests and the
+demo; in production another process may handle them, so nothing is noted)."""
 LIVE: set[Inbox] = set()
 """The takers running in this process (the local Bot API server of tests and the demo waits
 for them: `attach`)."""
@@ -98,7 +101,8 @@ class Inbox:
         finally:
             self._storing -= 1
         if new:
-            self._expected.update((channel, key) for key in new)
+            if WATCHED:
+                self._expected.update((channel, key) for key in new)
             self.kick()
         return new
 
@@ -163,8 +167,8 @@ class Inbox:
             self._kicked.clear()
             try:
                 self._taking = True
-                await self.claims.hold()
                 if not self.db.is_sqlite and time.monotonic() >= next_dead:
+                    await self.claims.hold()  # well within the patience others give it
                     await self._release_dead()
                     next_dead = time.monotonic() + DEAD_EVERY
                 taken = await self._take(told=told, look=look)
@@ -275,6 +279,8 @@ def attach(queue: Any) -> None:
         for taker in list(LIVE):
             await taker.finished(TELEGRAM, str(update_id), within=WAIT_HANDLED)
 
+    global WATCHED
+    WATCHED = True
     queue.settled = settled
     queue.busy = lambda: any(taker.busy for taker in LIVE)
 
