@@ -22,6 +22,7 @@ from storage.models import (
     PollStatus,
     Respondent,
     Round,
+    RoundFill,
     RoundKind,
 )
 
@@ -206,6 +207,7 @@ async def forget_finished_reminders(session: AsyncSession, *, round_ids: set[int
         select(Round.id)
         .where(Round.id.in_(round_ids), Round.kind == RoundKind.reminder)
         .where(~Round.id.in_(select(Delivery.round_id).where(Delivery.status.in_(OPEN))))
+        .where(~Round.id.in_(select(RoundFill.round_id)))  # still being written: not finished
     )
     await session.execute(delete(Delivery).where(Delivery.round_id.in_(finished)))
 
