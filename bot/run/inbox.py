@@ -40,6 +40,9 @@ IDLE = 0.2
 DEAD_EVERY = 5.0
 DEAD_PATIENCE = 10.0
 """Seconds a taker's lock must stay free before its rows are handled by others."""
+LINGER = 0.02
+"""Seconds finished rows gather while others are still being handled, so a burst costs a few
+transactions a second, not one per update (a person's next update waits at most this)."""
 IDLE_SQLITE = 5.0
 """With SQLite this process stored every row and was told; it looks anyway now and then."""
 STOP_GRACE = 10.0
@@ -163,6 +166,8 @@ class Inbox:
         failing = False
         look = True  # at start: rows stored before may wait
         while not self._stopping:
+            if self._running and not self._stopping:
+                await asyncio.sleep(LINGER)  # a burst: what finishes meanwhile goes together
             told = self._kicked.is_set()
             self._kicked.clear()
             try:
