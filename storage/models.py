@@ -570,3 +570,14 @@ class KeptGroups(SQLModel, table=True):
     poll_id: int = Field(foreign_key="poll.id", ondelete="CASCADE", primary_key=True)
     kind: str = Field(max_length=64, primary_key=True)
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RoundRecipient(SQLModel, table=True):
+    """Who a round worked out in the bot goes to (a reminder: those asked who have not
+    answered, which only the pseudonym key tells), written in chunks and read by the round's
+    filler like any query of person ids; each row goes in the transaction that writes its
+    outbox row, so it says no longer than that who had not answered."""
+
+    __tablename__ = "round_recipient"
+    round_id: int = Field(foreign_key="round.id", ondelete="CASCADE", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from sqlalchemy import (
     distinct,
     event,
     func,
+    insert,
     literal,
     select,
     text,
@@ -48,6 +50,7 @@ from storage.models import (
     Round,
     RoundFill,
     RoundKind,
+    RoundRecipient,
     Voice,
 )
 
@@ -311,6 +314,25 @@ async def start_round(
     return await fill_round(session, sending, recipients)
 
 
+async def fill_round_with(session: AsyncSession, sending: Round, people: Iterable[int]) -> Round:
+    """Store a new round to people the bot worked out itself (a reminder: who has not
+    answered, which only the pseudonym key tells): their ids go into `round_recipient`,
+    `CHUNK` per statement, and the round is filled from there like any other, so no statement
+    holds an IN list of every id."""
+    session.add(sending)
+    await session.flush()
+    ids = sorted(set(people))
+    for start in range(0, len(ids), CHUNK):
+        await session.execute(
+            insert(RoundRecipient),
+            [{"round_id": sending.id, "person_id": p} for p in ids[start : start + CHUNK]],
+        )
+    recipients = select(RoundRecipient.person_id.label("person_id")).where(
+        RoundRecipient.round_id == sending.id
+    )
+    return await fill_round(session, sending, recipients)
+
+
 async def fill_round(session: AsyncSession, sending: Round, recipients: Any) -> Round:
     """Store a new round with one pending outbox row per recipient (a query of person ids).
 
@@ -372,6 +394,11 @@ async def _fill_chunk(session: AsyncSession, fill: RoundFill) -> bool:
             .distinct(),
         )
         .on_conflict_do_nothing(index_elements=["round_id", "person_id"])
+    )
+    await session.execute(  # a worked-out recipient goes as its outbox row is written
+        delete(RoundRecipient).where(
+            RoundRecipient.round_id == fill.round_id, RoundRecipient.person_id <= last
+        )
     )
     fill.after = last
     return count == CHUNK

@@ -112,13 +112,8 @@ async def remind(session: AsyncSession, *, poll: Poll, pseudonym_key: str) -> Ro
         if pseudonym(pseudonym_key, poll_id=poll.id, address=Address(channel, address))
         not in answered
     ]
-    return await polls.start_round(
-        session,
-        poll=poll,
-        kind=RoundKind.reminder,
-        recipients=select(Person.id.label("person_id")).where(Person.id.in_(waiting)),
-        period_key=f"reminder-{number}",
-    )
+    reminder = Round(poll_id=poll.id, kind=RoundKind.reminder, period_key=f"reminder-{number}")
+    return await polls.fill_round_with(session, reminder, waiting)
 
 
 async def _reminders_sent(session: AsyncSession, *, poll_id: int) -> int:

@@ -21,6 +21,7 @@ from storage.models import (
     Round,
     RoundFill,
     RoundKind,
+    RoundRecipient,
     utcnow,
 )
 
@@ -84,3 +85,30 @@ async def test_a_round_is_written_in_chunks_and_a_restart_goes_on(
         polls.finish_rounds(db.engine), polls.fill_rest(db.engine, round_id=sending.id)
     )
     assert await _rows(db) == (FAMILIES, FAMILIES, 0)
+
+
+async def test_a_round_to_worked_out_people_reads_them_from_a_table_not_an_in_list(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reminder's recipients (who has not answered: only the bot can tell) go into
+    `round_recipient` and out again as their outbox rows are written."""
+    await db.upgrade()
+    council_id = await _families(db)
+    monkeypatch.setattr(polls, "CHUNK", 5)
+    monkeypatch.setattr(polls, "_go_on_after_commit", lambda *_: None)
+    waiting = [n for n in range(1, FAMILIES + 1) if n not in (3, 7)]
+    async with db.begin() as session:
+        sending = await polls.fill_round_with(
+            session, Round(council_id=council_id, kind=RoundKind.reminder), waiting
+        )
+        fill = await session.get(RoundFill, sending.id)
+        assert "round_recipient" in fill.recipients and "IN (" not in fill.recipients.upper()
+    assert sending.total == len(waiting)
+    async with db.read() as session:
+        left = list(await session.scalars(select(RoundRecipient.person_id)))
+    assert left == waiting[5:], "those with an outbox row are gone from it"
+    await polls.finish_rounds(db.engine)
+    async with db.read() as session:
+        sent_to = sorted(await session.scalars(select(Delivery.person_id)))
+        gone = await session.scalar(select(func.count()).select_from(RoundRecipient))
+    assert (sent_to, gone) == (waiting, 0)
