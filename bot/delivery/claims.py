@@ -11,6 +11,7 @@ one process, which gives back every claimed row when it starts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import suppress
@@ -40,12 +41,19 @@ class Claims:
         live process whose lock went with a database restart takes it again before then."""
         self._connection: Any = None
         self._free_since: dict[str, float] = {}
+        self._holding = asyncio.Lock()
+        """One check at a time: two at once would each open a connection and the second
+        would wait for ever on the lock the first one took."""
 
     async def hold(self) -> None:
         """Take (or check) this process's lock, before every claim; a lost connection takes
         it again."""
         if self.db.is_sqlite:
             return
+        async with self._holding:
+            await self._hold()
+
+    async def _hold(self) -> None:
         try:
             if self._connection is not None:
                 await self._connection.execute(text("SELECT 1"))
@@ -55,11 +63,13 @@ class Claims:
             await self._drop()
         connection = await self.db.engine.connect()
         try:
-            await connection.execute(
-                text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(self.claimer)}
+            taken = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(self.claimer)}
             )
             await connection.commit()
-        except Exception:
+            if not taken:  # an earlier connection of ours that PostgreSQL has not ended yet
+                raise ConnectionError("this process's lock is still held by a lost connection")
+        except BaseException:
             with suppress(Exception):
                 await connection.invalidate()
             raise
