@@ -109,18 +109,11 @@ async def _load_profile(update: Update, ctx: Ctx) -> None:
             ctx.profile = await load_profile(
                 session, address=Address.telegram(user.id), is_admin=user.id in ctx.settings.admins
             )
-            if _writes_polls(ctx):  # where they are in /newpoll (families: no read more)
+            if ctx.profile.role in (Role.council, Role.staff):  # where they are in /newpoll
                 steps[user.id] = await drafts.steps(session, address=ctx.profile.address)
-            else:
+            else:  # families: no read more
                 steps.pop(user.id, None)
     ctx.settle_language(update)
-
-
-def _writes_polls(ctx: Ctx) -> bool:
-    profile = ctx.profile
-    return profile.is_admin or any(
-        membership.role is not Role.family for membership, _ in profile.memberships
-    )
 
 
 def _admitted(ctx: Ctx, throttle: str, key: int) -> bool:

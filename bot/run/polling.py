@@ -177,7 +177,7 @@ async def poll_until(app: App, stop: asyncio.Event, *, long_poll: int = LONG_POL
             await _get_updates(app, offset=next_id, long_poll=0, limit=1)
 
 
-async def store(app: App, batch: Sequence[Any], *, stop: asyncio.Event | None = None) -> bool:
+async def store(app: App, batch: Sequence[Any], *, stop: asyncio.Event) -> bool:
     """Put a raw batch in the inbox (to be confirmed to Telegram after this); while the
     database is away, again and again (False when `stop` came first: Telegram keeps them).
     When the database refuses them for another reason (a full disk), they are handled here
@@ -202,12 +202,9 @@ async def store(app: App, batch: Sequence[Any], *, stop: asyncio.Event | None = 
                 return True
             database.failed(error)
             database.retry("updates", len(arrivals))
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             return False
-        if stop is None:
-            await database.wait(database.backoff())
-        else:
-            await _sleep_or_stop(stop, database.backoff())
+        await _sleep_or_stop(stop, database.backoff())
 
 
 def taking(app: App) -> Handle:

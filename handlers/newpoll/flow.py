@@ -73,7 +73,11 @@ class Flow(BaseHandler[Update, Any, Any]):
     ) -> None:
         handler, check, state = check_result
         new_state = await handler.handle_update(update, application, check, context)
-        if new_state is None or new_state == state:
+        mine = self.steps.setdefault(update.effective_user.id, {})
+        stored = mine.get(self.kind)  # what the step stored itself (`states.save`, `drop`)
+        if new_state is None or new_state == state or stored == str(new_state):
+            return
+        if new_state == END and stored is None:
             return
         ctx: Ctx = context
         async with ctx.db.begin() as session:
@@ -83,7 +87,10 @@ class Flow(BaseHandler[Update, Any, Any]):
                 await drafts.set_step(
                     session, address=ctx.profile.address, kind=self.kind, step=str(new_state)
                 )
-        self.steps.setdefault(update.effective_user.id, {})[self.kind] = str(new_state)
+        if new_state == END:
+            mine.pop(self.kind, None)
+        else:
+            mine[self.kind] = str(new_state)
 
 
 async def _never(update: object, context: Any) -> None:  # the table's handlers run instead

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.chat.buttons import NEWPOLL
-from bot.chat.context import Ctx
+from bot.chat.context import STEPS, Ctx
 from handlers.ui import acknowledge, reply
 from storage import councils, drafts
 from storage.models import Council, utcnow
@@ -101,12 +101,20 @@ async def save(ctx: Ctx, data: dict[str, Any], step: int) -> int:
             data=data,
             expires_at=expires,
         )
+    _steps(ctx)[KIND_NAME] = str(step)  # stored: the flow need not store it again
     return step
+
+
+def _steps(ctx: Ctx) -> dict[str, str]:
+    """This member's steps as the gate read them (`bot.chat.context.STEPS`)."""
+    steps: dict[int, dict[str, str]] = ctx.bot_data.setdefault(STEPS, {})
+    return steps.setdefault(int(ctx.profile.address.id), {})
 
 
 async def drop(ctx: Ctx) -> None:
     async with ctx.db.begin() as session:
         await drafts.drop_drafts(session, address=ctx.profile.address, kind=KIND_NAME)
+    _steps(ctx).pop(KIND_NAME, None)
 
 
 async def council_of(ctx: Ctx, data: dict[str, Any]) -> Council:
